@@ -1,0 +1,54 @@
+"""typedmodel: a typed contract for a model's ``predict``.
+
+Schemas and signatures in the form MLflow writes, inferred from data, built by hand or read from
+``predict``'s type hints; batches coerced and validated before the model runs.
+"""
+
+from typedmodel.errors import Issue, SchemaError, TypedModelError, ValidationError
+from typedmodel.infer import infer_schema, infer_signature
+from typedmodel.schema import (
+    MISSING,
+    AnyType,
+    Array,
+    ColSpec,
+    Constraints,
+    DataType,
+    LiteralType,
+    Map,
+    Object,
+    ParamSchema,
+    ParamSpec,
+    Property,
+    Schema,
+    TensorSpec,
+    UnionType,
+)
+from typedmodel.signature import ModelSignature
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MISSING",
+    "AnyType",
+    "Array",
+    "ColSpec",
+    "Constraints",
+    "DataType",
+    "Issue",
+    "LiteralType",
+    "Map",
+    "ModelSignature",
+    "Object",
+    "ParamSchema",
+    "ParamSpec",
+    "Property",
+    "Schema",
+    "SchemaError",
+    "TensorSpec",
+    "TypedModelError",
+    "UnionType",
+    "ValidationError",
+    "__version__",
+    "infer_schema",
+    "infer_signature",
+]
