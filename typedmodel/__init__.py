@@ -6,6 +6,7 @@ Schemas and signatures in the form MLflow writes, inferred from data, built by h
 
 from typedmodel.errors import Issue, SchemaError, TypedModelError, ValidationError
 from typedmodel.infer import infer_schema, infer_signature
+from typedmodel.model import PythonModel, signature_of, typed
 from typedmodel.schema import (
     MISSING,
     AnyType,
@@ -42,6 +43,7 @@ __all__ = [
     "ParamSchema",
     "ParamSpec",
     "Property",
+    "PythonModel",
     "Schema",
     "SchemaError",
     "TensorSpec",
@@ -51,4 +53,6 @@ __all__ = [
     "__version__",
     "infer_schema",
     "infer_signature",
+    "signature_of",
+    "typed",
 ]

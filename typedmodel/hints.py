@@ -1,0 +1,510 @@
+"""Type hints -> schema tree.
+
+`read_predict` reads a ``predict`` function once into a `PredictHints` record: which parameter
+is the batch, whether ``context`` and ``params`` are declared, the hints themselves (kept for
+validation) and the schema subtree of each. `hint_to_type` turns one element hint into a tree
+node; a private translator does the work with a per-run cache keyed by class, so self-referencing
+models finish (the back-reference is read as `AnyType`, while validation keeps the full model).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import enum
+import functools
+import inspect
+import operator
+import sys
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import annotated_types
+import pydantic
+import typing_extensions
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined, to_jsonable_python
+
+from typedmodel.errors import SchemaError
+from typedmodel.schema import (
+    MISSING,
+    AnyType,
+    Array,
+    ColSpec,
+    Constraints,
+    DataType,
+    DType,
+    LiteralType,
+    Map,
+    Object,
+    ParamSchema,
+    ParamSpec,
+    Property,
+    Schema,
+    UnionType,
+)
+
+__all__ = ["BatchKind", "PredictHints", "hint_to_type", "read_predict"]
+
+_CONTEXT = "context"
+_PARAMS = "params"
+_EMPTY = inspect.Parameter.empty
+
+
+class BatchKind(enum.Enum):
+    """What a predict input or output hint asks for."""
+
+    NONE = "none"  # no hint (or Any): nothing to check
+    LIST = "list"  # list[X]: rows validated by pydantic
+    FRAME = "frame"  # pd.DataFrame / pd.Series: checked against an explicit schema only
+    ARRAY = "array"  # np.ndarray: checked against an explicit schema only
+    COLUMNAR = "columnar"  # typedmodel.Frame[Row]: a DataFrame checked column-wise
+
+
+@dataclass(frozen=True)
+class PredictHints:
+    """What ``predict`` takes and gives, read once from its signature."""
+
+    func: Callable[..., Any]
+    input_name: str
+    input_hint: Any
+    input_kind: BatchKind
+    element_hint: Any  # X of list[X] (or Row of Frame[Row]); None otherwise
+    has_context: bool
+    params_name: str | None
+    params_hint: Any
+    return_hint: Any
+    output_kind: BatchKind
+    inputs: Schema | None
+    outputs: Schema | None
+    params: ParamSchema | None
+    is_async: bool
+
+    @property
+    def params_model(self) -> type[pydantic.BaseModel] | None:
+        """The pydantic model of the params hint, when it is one."""
+        hint = _strip_optional(self.params_hint)[0]
+        return hint if _is_model(hint) else None
+
+
+def read_predict(
+    func: Callable[..., Any], *, is_method: bool, localns: Mapping[str, Any] | None = None
+) -> PredictHints:
+    """Read ``predict``'s hints into a `PredictHints` record.
+
+    Raises:
+        SchemaError: when a hint can't describe a batch (``int``, a bare model class, ``list``
+            without its element type, ``dict[int, X]``...), saying what to write instead.
+    """
+    name = getattr(func, "__qualname__", getattr(func, "__name__", "predict"))
+    try:
+        sig = inspect.signature(func, eval_str=True, locals=dict(localns or {}))
+    except NameError as exc:
+        raise SchemaError(
+            f"{name}: a type hint names something undefined ({exc}); define it before the "
+            "model class, or import it at module level"
+        ) from None
+    params = list(sig.parameters.values())
+    if is_method and params:
+        params = params[1:]  # self
+    has_context = bool(params) and params[0].name == _CONTEXT
+    rest = params[1:] if has_context else params
+    params_param = next((p for p in rest if p.name == _PARAMS), None)
+    inputs = [
+        p for p in rest if p.name != _PARAMS and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    if not inputs:
+        raise SchemaError(f"{name} takes no input: declare it as predict(self, model_input, ...)")
+    input_param = inputs[0]
+    input_hint = input_param.annotation
+    input_kind, element = _batch_kind(input_hint, f"{name}: the input {input_param.name!r}")
+    return_hint = sig.return_annotation
+    output_kind, out_element = _batch_kind(return_hint, f"{name}: the return hint", output=True)
+    params_hint = params_param.annotation if params_param is not None else _EMPTY
+    return PredictHints(
+        func=func,
+        input_name=input_param.name,
+        input_hint=input_hint,
+        input_kind=input_kind,
+        element_hint=element,
+        has_context=has_context,
+        params_name=params_param.name if params_param is not None else None,
+        params_hint=params_hint,
+        return_hint=return_hint,
+        output_kind=output_kind,
+        inputs=_batch_schema(input_kind, element, f"{name}: the input"),
+        outputs=_batch_schema(output_kind, out_element, f"{name}: the return hint"),
+        params=_params_schema(params_hint, f"{name}: the params hint"),
+        is_async=inspect.iscoroutinefunction(func),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The batch level
+# ---------------------------------------------------------------------------------------------
+
+
+def _batch_kind(hint: Any, where: str, *, output: bool = False) -> tuple[BatchKind, Any]:
+    if hint is _EMPTY or hint is Any or hint is None or hint is type(None):
+        return BatchKind.NONE, None
+    columnar = getattr(hint, "__typedmodel_frame__", None)
+    if columnar is not None:
+        return BatchKind.COLUMNAR, columnar
+    origin = typing.get_origin(hint)
+    if origin in (list, Sequence, typing.List) or hint in (list, typing.List):  # noqa: UP006
+        args = typing.get_args(hint)
+        if not args:
+            raise SchemaError(f"{where} is a list without an element type: write list[X]")
+        element = args[0]
+        if _strip_optional(element)[1]:
+            raise SchemaError(
+                f"{where}: a batch element can't be None ({_name(element)}); "
+                "make the fields of the element optional instead"
+            )
+        return BatchKind.LIST, element
+    kind = _dataframe_kind(hint)
+    if kind is not None:
+        return kind, None
+    if output:
+        # A return hint that is not a batch (a dict, a model...) is validated as it is.
+        return BatchKind.NONE, None
+    if origin in (dict, Mapping, typing.Dict) or hint in (dict, typing.Dict):  # noqa: UP006
+        raise SchemaError(
+            f"{where} is {_name(hint)}, one row, not a batch: write list[dict[str, ...]] "
+            "(dict keys are strings)"
+        )
+    raise SchemaError(
+        f"{where} is {_name(hint)}, not a batch: write list[{_name(hint)}] "
+        "(or pd.DataFrame / np.ndarray with an explicit signature)"
+    )
+
+
+def _dataframe_kind(hint: Any) -> BatchKind | None:
+    module = getattr(hint, "__module__", "") or ""
+    name = getattr(hint, "__name__", "")
+    if module.startswith("pandas") and name in ("DataFrame", "Series"):
+        return BatchKind.FRAME
+    if module.startswith("numpy") and name == "ndarray":
+        return BatchKind.ARRAY
+    if typing.get_origin(hint) is not None:
+        return _dataframe_kind(typing.get_origin(hint))  # np.ndarray[Any, ...], npt.NDArray
+    return None
+
+
+def _batch_schema(kind: BatchKind, element: Any, where: str) -> Schema | None:
+    if kind is BatchKind.LIST:
+        return Schema([ColSpec(hint_to_type(element, where=where))])
+    if kind is BatchKind.COLUMNAR:
+        obj = hint_to_type(element, where=where)
+        assert isinstance(obj, Object)  # Frame[Row] checks Row is a model
+        return Schema(
+            [
+                ColSpec(
+                    p.dtype,
+                    p.name,
+                    p.required,
+                    description=p.description,
+                    default=p.default,
+                    constraints=p.constraints,
+                )
+                for p in obj.properties
+            ]
+        )
+    return None
+
+
+def _params_schema(hint: Any, where: str) -> ParamSchema | None:
+    hint = _strip_optional(hint)[0]
+    if not _is_model(hint):
+        return None
+    specs = []
+    for name, info in hint.model_fields.items():
+        wire = _wire_name(name, info)
+        inner = _strip_optional(info.annotation)[0]
+        shape: tuple[int, ...] | None = None
+        if typing.get_origin(inner) in (list, Sequence, tuple):
+            shape, inner = (-1,), (typing.get_args(inner) or (Any,))[0]
+        dtype = hint_to_type(inner, where=f"{where} field {name!r}")
+        if not isinstance(dtype, (DataType, Object)):
+            dtype = _nearest_datatype(dtype, f"{where} field {name!r}")
+        default = _default(info)
+        try:
+            spec = ParamSpec(wire, dtype, None if default is MISSING else default, shape)
+        except SchemaError as exc:
+            raise SchemaError(f"{where} field {name!r}: {exc}") from None
+        specs.append(spec)
+    return ParamSchema(specs)
+
+
+def _nearest_datatype(dtype: DType, where: str) -> DataType:
+    if isinstance(dtype, LiteralType) and isinstance(dtype.base, DataType):
+        return dtype.base
+    raise SchemaError(f"{where}: a param is a scalar, a list of scalars or a model, not {dtype!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Element hints -> tree
+# ---------------------------------------------------------------------------------------------
+
+_SCALARS: dict[Any, DataType] = {
+    bool: DataType.boolean,
+    int: DataType.long,
+    float: DataType.double,
+    str: DataType.string,
+    bytes: DataType.binary,
+    bytearray: DataType.binary,
+    _dt.datetime: DataType.datetime,
+    _dt.date: DataType.datetime,
+}
+
+
+def hint_to_type(hint: Any, *, where: str = "hint") -> DType:
+    """The schema node of one element hint.
+
+    Example:
+        >>> hint_to_type(dict[str, list[float]])
+        Map(Array(DataType.double))
+    """
+    return _Translator(where).node(hint)
+
+
+class _Translator:
+    """One run of hint translation; `seen` cuts recursion in self-referencing models."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.seen: set[type] = set()
+
+    def node(self, hint: Any) -> DType:
+        inner, constraints, description = _unwrap_annotated(hint)
+        del constraints, description  # only properties and columns carry them
+        hint = inner
+        if hint is Any or hint is object:
+            return AnyType()
+        if isinstance(hint, typing.TypeVar):
+            return AnyType()
+        scalar = _SCALARS.get(hint)
+        if scalar is not None:
+            return scalar
+        if isinstance(hint, type) and issubclass(hint, enum.Enum):
+            return LiteralType([m.value for m in hint])
+        origin = typing.get_origin(hint)
+        args = typing.get_args(hint)
+        if origin in (typing.Literal, typing_extensions.Literal):
+            if any(a is None for a in args):
+                raise SchemaError(f"{self.where}: Literal with None: use Optional[Literal[...]]")
+            return LiteralType(args)
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in args if a is not type(None)]
+            if len(members) < len(args):
+                raise SchemaError(
+                    f"{self.where}: {_name(hint)} may be None here, where a value is required; "
+                    "make the field that holds it optional"
+                )
+            return UnionType([self.node(a) for a in members])
+        if hint in (list, tuple, set, frozenset, Sequence, dict, Mapping):
+            raise SchemaError(
+                f"{self.where}: {_name(hint)} without its item type: write e.g. list[float] "
+                "or dict[str, float]"
+            )
+        if origin in (list, tuple, set, frozenset, Sequence, typing.List):  # noqa: UP006
+            if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+                raise SchemaError(
+                    f"{self.where}: fixed-size {_name(hint)} has no schema type: use "
+                    "tuple[X, ...] or list[X], or a model with named fields"
+                )
+            return Array(self.node(args[0]) if args else AnyType())
+        if origin in (dict, Mapping, typing.Dict):  # noqa: UP006
+            key, value = args if args else (str, Any)
+            if key is not str:
+                raise SchemaError(
+                    f"{self.where}: {_name(hint)} has {_name(key)} keys; JSON and MLflow maps "
+                    "have string keys: write dict[str, ...]"
+                )
+            return Map(self.node(value))
+        if _is_model(hint):
+            return self._object(hint, self._model_properties)
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+            return self._object(hint, self._dataclass_properties)
+        if typing_extensions.is_typeddict(hint):
+            return self._object(hint, self._typeddict_properties)
+        raise SchemaError(
+            f"{self.where}: {_name(hint)} has no schema type; use bool, int, float, str, bytes, "
+            "datetime, list[...], dict[str, ...], Literal, an Enum, a pydantic model, a "
+            "dataclass or a TypedDict"
+        )
+
+    def _object(self, cls: type, reader: Callable[[type], list[Property]]) -> DType:
+        if cls in self.seen:
+            return AnyType()  # a model that contains itself: the tree stops here
+        self.seen.add(cls)
+        try:
+            props = reader(cls)
+        finally:
+            self.seen.discard(cls)
+        if not props:
+            return Map(AnyType())
+        return Object(props)
+
+    def _property(
+        self, name: str, hint: Any, optional: bool, default: Any, info: Any = None
+    ) -> Property:
+        inner, nullable = _strip_optional(hint)
+        inner, constraints, description = _unwrap_annotated(inner)
+        if info is not None:
+            constraints = _merge_constraints(constraints, _constraints_of(info.metadata))
+            description = info.description or description
+        inner, nullable2 = _strip_optional(inner)
+        return Property(
+            name,
+            self.node(inner),
+            required=not (nullable or nullable2 or optional),
+            description=description,
+            default=MISSING if default is MISSING else _jsonable(default),
+            constraints=constraints,
+        )
+
+    def _model_properties(self, cls: type[pydantic.BaseModel]) -> list[Property]:
+        props = []
+        for name, info in cls.model_fields.items():
+            default = _default(info)
+            props.append(
+                self._property(
+                    _wire_name(name, info),
+                    info.annotation,
+                    default is not MISSING or not info.is_required(),
+                    default,
+                    info,
+                )
+            )
+        return props
+
+    def _dataclass_properties(self, cls: type) -> list[Property]:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        props = []
+        for f in dataclasses.fields(cls):
+            has_default = f.default is not dataclasses.MISSING
+            has_factory = f.default_factory is not dataclasses.MISSING
+            props.append(
+                self._property(
+                    f.name,
+                    hints.get(f.name, Any),
+                    has_default or has_factory,
+                    f.default if has_default else MISSING,
+                )
+            )
+        return props
+
+    def _typeddict_properties(self, cls: type) -> list[Property]:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        required = getattr(cls, "__required_keys__", frozenset(hints))
+        return [
+            self._property(k, _strip_required(h), k not in required, MISSING)
+            for k, h in hints.items()
+        ]
+
+
+def _strip_required(hint: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing_extensions.Required, typing_extensions.NotRequired):
+        return typing.get_args(hint)[0]
+    return hint
+
+
+def _strip_optional(hint: Any) -> tuple[Any, bool]:
+    """``Optional[X]`` -> (X, True); anything else -> (hint, False)."""
+    if typing.get_origin(hint) is typing.Annotated:
+        inner, nullable = _strip_optional(typing.get_args(hint)[0])
+        if nullable:
+            return typing.Annotated.__class_getitem__((inner, *hint.__metadata__)), True
+        return hint, False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        members = [a for a in args if a is not type(None)]
+        if len(members) < len(args):
+            if len(members) == 1:
+                return members[0], True
+            return functools.reduce(operator.or_, members), True
+    return hint, False
+
+
+def _unwrap_annotated(hint: Any) -> tuple[Any, Constraints, str | None]:
+    constraints = Constraints()
+    description = None
+    while typing.get_origin(hint) is typing.Annotated:
+        meta = hint.__metadata__
+        hint = typing.get_args(hint)[0]
+        constraints = _merge_constraints(constraints, _constraints_of(meta))
+        for m in meta:
+            if isinstance(m, FieldInfo) and m.description:
+                description = m.description
+    return hint, constraints, description
+
+
+def _constraints_of(metadata: Sequence[Any]) -> Constraints:
+    found: dict[str, Any] = {}
+    for m in metadata:
+        if isinstance(m, FieldInfo):
+            found.update(_constraints_of(m.metadata).to_dict())
+            continue
+        if isinstance(m, annotated_types.GroupedMetadata) and not isinstance(m, FieldInfo):
+            found.update(_constraints_of(list(m)).to_dict())
+            continue
+        for key in ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern"):
+            value = getattr(m, key, None)
+            if value is not None and not callable(value):
+                found[key] = value if key != "pattern" else str(getattr(value, "pattern", value))
+    return Constraints(**found)
+
+
+def _merge_constraints(a: Constraints, b: Constraints) -> Constraints:
+    return Constraints(**{**a.to_dict(), **b.to_dict()})
+
+
+def _default(info: FieldInfo) -> Any:
+    if info.default is not PydanticUndefined:
+        return info.default
+    if info.default_factory is not None:
+        try:
+            return info.default_factory()  # type: ignore[call-arg]
+        except TypeError:
+            return MISSING
+    return MISSING
+
+
+def _wire_name(name: str, info: FieldInfo) -> str:
+    alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
+    return alias or name
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        return to_jsonable_python(value)
+    except Exception:  # a default JSON can't hold is shown by its repr
+        return repr(value)
+
+
+def _is_model(hint: Any) -> bool:
+    return isinstance(hint, type) and issubclass(hint, pydantic.BaseModel)
+
+
+def _name(hint: Any) -> str:
+    if isinstance(hint, type):
+        return hint.__name__
+    return repr(hint).replace("typing.", "")
+
+
+def caller_namespace(depth: int) -> dict[str, Any]:
+    """The local names of the frame `depth` levels up (where a model class is being defined).
+
+    Hints that name classes local to a function (common in notebooks and tests) resolve
+    through it, as pydantic resolves them.
+    """
+    try:
+        frame = sys._getframe(depth + 1)
+    except ValueError:  # pragma: no cover  # the stack is never that shallow in practice
+        return {}
+    return dict(frame.f_locals)
