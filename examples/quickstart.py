@@ -1,4 +1,4 @@
-"""Quickstart: a model's contract as a schema tree, in the JSON form MLflow writes.
+"""Quickstart: a typed predict, and a model's contract as a schema tree in MLflow's JSON form.
 
 Run it with ``python examples/quickstart.py``.
 """
@@ -9,11 +9,36 @@ import json
 
 import numpy as np
 import pandas as pd
+import pydantic
 
 import typedmodel as tm
 
 
+class Applicant(pydantic.BaseModel):
+    age: int = pydantic.Field(ge=0, description="Age in whole years")
+    income: float | None = None
+    city: str
+
+
+class Risk(tm.PythonModel):
+    """Scores applicants; the hints are the contract."""
+
+    def predict(self, context, model_input: list[Applicant]) -> list[float]:
+        return [min(1.0, a.age / 100 + (a.income or 0) / 1e6) for a in model_input]
+
+
 def main() -> tm.ModelSignature:
+    # 0. A typed model: a DataFrame with a missing income is coerced and validated first.
+    risk = Risk()
+    frame = pd.DataFrame({"age": [30, 41], "income": [52_000.0, np.nan], "city": ["Lyon", "Nice"]})
+    print("Scores:", risk.predict(frame))
+    try:
+        risk.predict([{"age": -3, "city": "Paris"}, {"age": 1.5, "city": None}])
+    except tm.ValidationError as exc:
+        print(exc)
+        assert exc.error_count() == 3
+    print("Signature from the hints:", tm.signature_of(Risk).to_dict()["inputs"], sep="\n  ")
+
     # 1. Infer a signature from example data: a DataFrame in, an array of scores out.
     applicants = pd.DataFrame(
         {

@@ -363,7 +363,9 @@ class _Translator:
             self.node(inner),
             required=not (nullable or nullable2 or optional),
             description=description,
-            default=MISSING if default is MISSING else _jsonable(default),
+            # None is what an optional field holds anyway: recording it would only add noise
+            # to the MLflow form (and differ from what MLflow writes for the same hint).
+            default=MISSING if default is MISSING or default is None else _jsonable(default),
             constraints=constraints,
         )
 

@@ -374,7 +374,7 @@ class UnionType:
         return f"UnionType([{', '.join(map(repr, self.types))}])"
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True, init=False, eq=False)
 class LiteralType:
     """One of a fixed set of values (a `Literal` or an `Enum`); MLflow reads its base type.
 
@@ -403,6 +403,18 @@ class LiteralType:
 
     def __repr__(self) -> str:
         return f"LiteralType({list(self.values)!r})"
+
+    def _key(self) -> tuple[tuple[str, Any], ...]:
+        # 1, 1.0 and True are equal in Python but distinct choices (and MLflow types) here.
+        return tuple((type(v).__name__, v) for v in self.values)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LiteralType):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @property
     def base(self) -> DataType | AnyType:
@@ -716,7 +728,7 @@ class Schema:
                     _type_with_ext(spec.type, extra),
                     spec.name,
                     spec.required,
-                    **_holder_kwargs(extra),
+                    **_holder_kwargs(extra, spec.type),
                 )
             specs.append(spec)
         return Schema(specs)
@@ -909,10 +921,13 @@ def _check_value(dtype: DType, value: Any, where: str) -> Any:
 
 
 def _jsonable_param(value: Any) -> Any:
-    if isinstance(value, _dt.datetime):
+    """A default as JSON holds it: datetimes in ISO form, inside lists and dicts too."""
+    if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_jsonable_param(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _jsonable_param(v) for k, v in value.items()}
     return value
 
 
@@ -1016,7 +1031,7 @@ def _holder_meta(obj: ColSpec | Property) -> dict[str, Any]:
     if obj.description is not None:
         meta["description"] = obj.description
     if obj.default is not MISSING:
-        meta["default"] = obj.default
+        meta["default"] = _jsonable_param(obj.default)
     meta.update(obj.constraints.to_dict())
     return meta
 
@@ -1091,23 +1106,20 @@ def _object_from_dict(data: Mapping[str, Any]) -> Object:
     for name, body in props.items():
         body = _need(body, ["type"], f"property {name!r}")
         ext = body.get(EXT) or {}
-        out.append(
-            Property(
-                name,
-                _type_from_dict(body),
-                body.get("required", True),
-                **_holder_kwargs(ext),
-            )
-        )
+        dtype = _type_from_dict(body)
+        out.append(Property(name, dtype, body.get("required", True), **_holder_kwargs(ext, dtype)))
     return Object(out)
 
 
-def _holder_kwargs(ext: Mapping[str, Any]) -> dict[str, Any]:
+def _holder_kwargs(ext: Mapping[str, Any], dtype: DType | None = None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     if "description" in ext:
         kwargs["description"] = ext["description"]
     if "default" in ext:
-        kwargs["default"] = ext["default"]
+        default = ext["default"]
+        if dtype is DataType.datetime and isinstance(default, str):
+            default = _to_datetime(default, "a datetime default")
+        kwargs["default"] = default
     constraints = Constraints.from_dict(ext)
     if constraints:
         kwargs["constraints"] = constraints
@@ -1135,4 +1147,5 @@ def _spec_from_dict(data: Any) -> Spec:
     required = data.get("required", True)
     if required is None:  # older MLflow wrote null for "not said"
         required = True
-    return ColSpec(_type_from_dict(data), data.get("name"), required, **_holder_kwargs(ext))
+    dtype = _type_from_dict(data)
+    return ColSpec(dtype, data.get("name"), required, **_holder_kwargs(ext, dtype))
