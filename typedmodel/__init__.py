@@ -25,6 +25,7 @@ from typedmodel.schema import (
     UnionType,
 )
 from typedmodel.signature import ModelSignature
+from typedmodel.store import LoadedModel, ModelFileError, ModelInfo, load_model, save_model
 
 __version__ = "0.1.0"
 
@@ -37,7 +38,10 @@ __all__ = [
     "DataType",
     "Issue",
     "LiteralType",
+    "LoadedModel",
     "Map",
+    "ModelFileError",
+    "ModelInfo",
     "ModelSignature",
     "Object",
     "ParamSchema",
@@ -53,6 +57,8 @@ __all__ = [
     "__version__",
     "infer_schema",
     "infer_signature",
+    "load_model",
+    "save_model",
     "signature_of",
     "typed",
 ]

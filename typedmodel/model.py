@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar, overload
@@ -346,7 +347,8 @@ def compiled_of(obj: Any) -> Compiled | None:
 
 
 def signature_of(obj: Any) -> ModelSignature:
-    """The `ModelSignature` of a typed class, instance or function.
+    """The `ModelSignature` of a typed class, instance or function, a loaded model, or a saved
+    model directory (read from its ``MLmodel`` file alone: nothing is unpickled).
 
     A class or function that is not typed but has hints on ``predict`` gives the signature its
     hints describe.
@@ -362,6 +364,16 @@ def signature_of(obj: Any) -> ModelSignature:
         >>> tm.signature_of(scores).inputs
         Schema([ColSpec(DataType.string)])
     """
+    if isinstance(obj, (str, os.PathLike)):
+        from typedmodel.store import read_signature
+
+        found = read_signature(obj)
+        if found is None:
+            raise SchemaError(f"the model saved at {obj} has no signature")
+        return found
+    loaded_signature = getattr(obj, "signature", None)
+    if isinstance(loaded_signature, ModelSignature) and hasattr(obj, "model"):
+        return loaded_signature  # a LoadedModel
     compiled = compiled_of(obj)
     if compiled is None:
         compiled = _compile_untyped(obj)

@@ -1,0 +1,115 @@
+"""The ``typedmodel`` command: ``signature``, ``validate`` (and more as extras allow).
+
+TARGET is a model directory (written by `save_model`) or ``module:attribute`` naming a typed
+class, instance or function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from typedmodel.errors import TypedModelError, ValidationError
+
+__all__ = ["main"]
+
+
+def _resolve(target: str) -> Any:
+    """A model directory's loaded model, or the object ``module:attribute`` names."""
+    from typedmodel.store import MLMODEL, load_model
+
+    path = Path(target)
+    if path.is_dir() and (path / MLMODEL).is_file():
+        return load_model(path)
+    if ":" not in target:
+        raise TypedModelError(
+            f"{target!r} is neither a model directory (with an {MLMODEL} file) nor "
+            "'module:attribute'"
+        )
+    module_name, _, attribute = target.partition(":")
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise TypedModelError(f"can't import {module_name!r}: {exc}") from None
+    for part in attribute.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise TypedModelError(f"{module_name!r} has no attribute {attribute!r}") from None
+    if isinstance(obj, type):
+        obj = obj()
+    return obj
+
+
+def _signature_command(args: argparse.Namespace) -> int:
+    from typedmodel.model import signature_of
+    from typedmodel.store import MLMODEL
+
+    path = Path(args.target)
+    # A directory's signature is read from MLmodel alone: nothing is unpickled.
+    source: Any = path if (path / MLMODEL).is_file() else _resolve(args.target)
+    print(json.dumps(signature_of(source).to_dict(), indent=2))
+    return 0
+
+
+def _validate_command(args: argparse.Namespace) -> int:
+    from typedmodel.model import compiled_of
+    from typedmodel.store import LoadedModel
+    from typedmodel.validate import parse_request
+
+    model = _resolve(args.target)
+    try:
+        body = json.loads(Path(args.data).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TypedModelError(f"can't read {args.data} as JSON: {exc}") from None
+    compiled = compiled_of(model.model if isinstance(model, LoadedModel) else model)
+    typed_input = compiled is not None and compiled.input is not None
+    try:
+        data, params = parse_request(body, records=typed_input)
+        if isinstance(model, LoadedModel):
+            model.validate(data, params)
+        elif compiled is not None:
+            compiled.validate_params(params)
+            compiled.validate_input(data)
+        else:
+            raise TypedModelError(f"{args.target} is not a typed model: nothing to validate")
+    except ValidationError as exc:
+        print(exc.json(indent=2) if args.json else str(exc))
+        return 1
+    print("valid")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="typedmodel", description="Typed contracts for a model's predict."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sig = sub.add_parser("signature", help="print the signature (MLflow-form JSON)")
+    sig.add_argument("target", help="a model directory or module:attribute")
+    sig.set_defaults(run=_signature_command)
+    val = sub.add_parser(
+        "validate", help="validate a request body (any of MLflow's four forms, plus params)"
+    )
+    val.add_argument("target", help="a model directory or module:attribute")
+    val.add_argument("data", help="a JSON request body")
+    val.add_argument("--json", action="store_true", help="print the issues as JSON")
+    val.set_defaults(run=_validate_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (errors are printed, without a traceback)."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except TypedModelError as exc:
+        print(f"typedmodel: error: {exc}", file=sys.stderr)
+        return 2
+    return code
