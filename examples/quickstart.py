@@ -35,8 +35,11 @@ def main() -> tm.ModelSignature:
     try:
         risk.predict([{"age": -3, "city": "Paris"}, {"age": 1.5, "city": None}])
     except tm.ValidationError as exc:
-        print(exc)
-        assert exc.error_count() == 3
+        error = exc
+    else:
+        raise AssertionError("bad rows were accepted")
+    print(error)
+    assert error.error_count() == 3  # every bad row and field, in one error
     print("Signature from the hints:", tm.signature_of(Risk).to_dict()["inputs"], sep="\n  ")
 
     # 1. Infer a signature from example data: a DataFrame in, an array of scores out.

@@ -4,7 +4,13 @@ Schemas and signatures in the form MLflow writes, inferred from data, built by h
 ``predict``'s type hints; batches coerced and validated before the model runs.
 """
 
-from typedmodel.errors import Issue, SchemaError, TypedModelError, ValidationError
+from typedmodel.errors import (
+    Issue,
+    SchemaError,
+    TypedModelError,
+    TypedModelWarning,
+    ValidationError,
+)
 from typedmodel.infer import infer_schema, infer_signature
 from typedmodel.model import PythonModel, signature_of, typed
 from typedmodel.schema import (
@@ -52,6 +58,7 @@ __all__ = [
     "SchemaError",
     "TensorSpec",
     "TypedModelError",
+    "TypedModelWarning",
     "UnionType",
     "ValidationError",
     "__version__",

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Issue", "SchemaError", "TypedModelError", "ValidationError"]
+__all__ = ["Issue", "SchemaError", "TypedModelError", "TypedModelWarning", "ValidationError"]
 
 _MESSAGE_ISSUES = 10
 _INPUT_REPR_LIMIT = 60
@@ -20,6 +20,10 @@ _INPUT_REPR_LIMIT = 60
 
 class TypedModelError(Exception):
     """Base class of every exception typedmodel raises."""
+
+
+class TypedModelWarning(UserWarning):
+    """Something was dropped or changed on the way in (extra columns, for instance)."""
 
 
 class SchemaError(TypedModelError, TypeError):

@@ -286,6 +286,12 @@ class _Translator:
             return AnyType()
         if isinstance(hint, typing.TypeVar):
             return AnyType()
+        if isinstance(hint, (str, typing.ForwardRef)):
+            name = hint if isinstance(hint, str) else hint.__forward_arg__
+            raise SchemaError(
+                f"{self.where}: the hint {name!r} is not resolved; define it before use, or call "
+                "Model.model_rebuild() once the names it uses exist"
+            )
         scalar = _SCALARS.get(hint)
         if scalar is not None:
             return scalar
@@ -370,6 +376,10 @@ class _Translator:
         )
 
     def _model_properties(self, cls: type[pydantic.BaseModel]) -> list[Property]:
+        if not cls.__pydantic_complete__:
+            # Forward references to classes defined later: resolve them now, as pydantic would
+            # on first use.
+            cls.model_rebuild(raise_errors=False)
         props = []
         for name, info in cls.model_fields.items():
             default = _default(info)
@@ -402,7 +412,14 @@ class _Translator:
 
     def _typeddict_properties(self, cls: type) -> list[Property]:
         hints = typing.get_type_hints(cls, include_extras=True)
-        required = getattr(cls, "__required_keys__", frozenset(hints))
+        required = set(getattr(cls, "__required_keys__", frozenset(hints)))
+        for key, hint in hints.items():
+            # With string annotations the class can't see NotRequired[...]; the hints can.
+            origin = typing.get_origin(hint)
+            if origin is typing_extensions.NotRequired:
+                required.discard(key)
+            elif origin is typing_extensions.Required:
+                required.add(key)
         return [
             self._property(k, _strip_required(h), k not in required, MISSING)
             for k, h in hints.items()

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
+import operator
+import sys
+import types
 import typing
 import warnings
 from collections.abc import Mapping, Sequence
@@ -21,7 +25,7 @@ from typing import Any, Literal
 
 import pydantic
 
-from typedmodel.errors import OMITTED, Issue, SchemaError, ValidationError
+from typedmodel.errors import OMITTED, Issue, SchemaError, TypedModelWarning, ValidationError
 from typedmodel.hints import _is_model, _strip_optional, _wire_name
 from typedmodel.schema import (
     AnyType,
@@ -48,10 +52,6 @@ __all__ = [
 
 _DROP = object()  # a missing cell whose key is left out of the row (default or "required")
 _OUTPUT_TITLE = "model output (predict returned data that does not match its return hint)"
-
-
-class TypedModelWarning(UserWarning):
-    """Something was dropped or changed on the way in (extra columns, for instance)."""
 
 
 def _pd() -> Any:
@@ -113,7 +113,9 @@ class BatchValidator:
         self.element = element
         self.strict = strict
         self.hide_input = hide_input
-        self.adapter: pydantic.TypeAdapter[list[Any]] = pydantic.TypeAdapter(list[element])
+        self.adapter: pydantic.TypeAdapter[list[Any]] = pydantic.TypeAdapter(
+            list[_bounded(element)]  # type: ignore[misc]
+        )
         self.is_record = _is_record(element)
         self.is_sequence = typing.get_origin(element) in (list, tuple, Sequence)
         self.fields = _record_fields(element)  # wire name -> accepts None
@@ -122,6 +124,8 @@ class BatchValidator:
     def validate(self, data: Any) -> list[Any]:
         """The validated batch (new objects; `data` is not changed)."""
         rows = self.adapt(data)
+        if self.strict:
+            rows = _without_numpy_scalars(rows)  # numpy scalars are numbers, even in strict mode
         try:
             return self.adapter.validate_python(rows, strict=self.strict or None)
         except pydantic.ValidationError as exc:
@@ -180,6 +184,43 @@ class BatchValidator:
         return _rows(names, columns)
 
 
+_LONG = typing.Annotated[int, pydantic.Field(ge=-(2**63), le=2**63 - 1)]
+
+
+def _bounded(hint: Any) -> Any:
+    """`hint` with each bare ``int`` (outside models) bounded to int64: the schema says long."""
+    if hint is int:
+        return _LONG
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is list and args:
+        return list[_bounded(args[0])]  # type: ignore[misc]
+    if origin is dict and len(args) == 2:
+        return dict[args[0], _bounded(args[1])]  # type: ignore[misc,valid-type]
+    if origin in (typing.Union, types.UnionType):
+        return functools.reduce(operator.or_, [_bounded(a) for a in args])
+    return hint
+
+
+def _without_numpy_scalars(value: Any) -> Any:
+    """A copy of `value` with numpy scalars as Python scalars (lists, tuples, dicts walked)."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return value
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, np.generic):
+            return v.item()
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        if isinstance(v, tuple):
+            return tuple(plain(x) for x in v)
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return plain(value)
+
+
 def _rows(names: list[str], columns: list[list[Any]]) -> list[dict[str, Any]]:
     rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     if any(_DROP in col for col in columns):
@@ -187,15 +228,16 @@ def _rows(names: list[str], columns: list[list[Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _pandas_loaded() -> bool:
-    import sys
+def _is_frame(data: Any) -> bool:
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(data, pd.DataFrame)
 
+
+def _pandas_loaded() -> bool:
     return "pandas" in sys.modules
 
 
 def _is_ndarray(data: Any) -> bool:
-    import sys
-
     np = sys.modules.get("numpy")
     return np is not None and isinstance(data, np.ndarray)
 
@@ -419,10 +461,18 @@ class SchemaEnforcer:
                 if not isinstance(spec.type, DataType):
                     hint = tree_to_hint(spec.type)
                     self._nested[i] = pydantic.TypeAdapter(list[hint | None])  # type: ignore[valid-type]
+        # One unnamed column (the form hints such as list[Model] give): a list stays a list.
+        self._values: BatchValidator | None = None
+        if not schema.is_tensor_spec() and len(schema.inputs) == 1 and not schema.has_input_names():
+            element = tree_to_hint(schema.inputs[0].type)  # type: ignore[arg-type]
+            self._values = BatchValidator(element, hide_input=hide_input)
 
     def validate(self, data: Any) -> Any:
         if self.schema.is_tensor_spec():
             return self._tensors(data)
+        if self._values is not None and not _is_frame(data):
+            values = self._values.validate(data)
+            return [v.model_dump() if isinstance(v, pydantic.BaseModel) else v for v in values]
         return self._columns(data)
 
     # -- columns ------------------------------------------------------------------------------
@@ -602,7 +652,7 @@ def _cast_scalar(col: Any, mask: Any, target: DataType) -> tuple[Any, Any]:
     if target in _INT_LIMITS:
         lo, hi = _INT_LIMITS[target]
         if kind in "iu":
-            values = col.to_numpy(dtype="float64", na_value=0) if mask.any() else col.to_numpy()
+            values = _int_values(col, mask, numpy_dtype)
             bad = ~mask & ((values < lo) | (values > hi))
             return _to_int(col, mask, target), bad
         if kind == "f":
@@ -621,13 +671,21 @@ def _cast_scalar(col: Any, mask: Any, target: DataType) -> tuple[Any, Any]:
                 return col.astype(width), bad
             return col.astype(width), None
         if kind in "iu":
+            # Compared as integers: 2**53 + 1 must not round to 2**53 before the check.
             limit = _EXACT_INT_IN_FLOAT[target]
-            values = col.to_numpy(dtype="float64", na_value=0)
-            bad = ~mask & (np.abs(values) > limit)
+            values = _int_values(col, mask, numpy_dtype)
+            bad = ~mask & ((values > limit) | (values < -limit))
             return col.astype(width), bad
     elif (target, kind) in ((DataType.boolean, "b"), (DataType.datetime, "M")):
         return col, None
     raise _ColumnTypeError(f"Column has dtype {dtype}; expected {target.value} (only safe casts)")
+
+
+def _int_values(col: Any, mask: Any, numpy_dtype: Any) -> Any:
+    """An integer column as a numpy array of its own integer type (gaps as 0)."""
+    if mask.any():
+        return col.to_numpy(dtype=numpy_dtype, na_value=0)
+    return col.to_numpy()
 
 
 def _to_int(col: Any, mask: Any, target: DataType) -> Any:
