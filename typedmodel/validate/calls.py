@@ -1,0 +1,128 @@
+"""`OutputValidator` (predict's return hint) and `ParamsValidator` (explicit `ParamSchema` and/or
+a pydantic params model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+
+from typedmodel.errors import OMITTED, Issue, SchemaError, ValidationError
+from typedmodel.hints import _wire_name
+from typedmodel.schema import ParamSchema
+from typedmodel.validate._common import _OUTPUT_TITLE, _issues_from
+
+
+class OutputValidator:
+    """Validates predict's return value against its hint; returns the validated value."""
+
+    def __init__(self, hint: Any, *, batch: bool) -> None:
+        self.adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(hint)
+        self.batch = batch
+
+    def validate(self, value: Any) -> Any:
+        if self.batch and not isinstance(value, (list, tuple)) and hasattr(value, "tolist"):
+            value = value.tolist()  # an array or Series of outputs
+        try:
+            return self.adapter.validate_python(value)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(
+                _issues_from(exc, batch=self.batch, hide_input=False), title=_OUTPUT_TITLE
+            ) from None
+
+
+def output_validator(hint: Any, *, batch: bool) -> OutputValidator | None:
+    """An output validator, or None when the hint is not one pydantic can check."""
+    try:
+        return OutputValidator(hint, batch=batch)
+    except (pydantic.PydanticSchemaGenerationError, TypeError):
+        return None
+
+
+class ParamsValidator:
+    """Checks params against an explicit `ParamSchema` and/or a pydantic params model.
+
+    Unknown names and wrong types are issues listing what is allowed; defaults are filled.
+    Conversions follow MLflow's params rules (an int is a fine double; 1.5, True or "5" is not
+    a long).
+    """
+
+    def __init__(
+        self,
+        schema: ParamSchema | None,
+        model: type[pydantic.BaseModel] | None,
+        *,
+        hide_input: bool = False,
+    ) -> None:
+        self.schema = schema
+        self.model = model
+        self.hide_input = hide_input
+        names: set[str] = set(schema.names()) if schema is not None else set()
+        if model is not None:
+            for name, info in model.model_fields.items():
+                names.update({name, _wire_name(name, info)})
+        self.allowed = sorted(names)
+
+    def validate(self, params: Any) -> Any:
+        if params is None:
+            params = {}
+        if not isinstance(params, Mapping):
+            raise ValidationError(
+                [
+                    Issue(
+                        None,
+                        (),
+                        "dict_type",
+                        f"params must be a dict of name -> value, got {type(params).__name__}",
+                    )
+                ],
+                title="params",
+            )
+        if self.schema is None and self.model is None:
+            return dict(params)
+        issues = [
+            Issue(
+                None,
+                (str(name),),
+                "unknown_param",
+                f"Unknown param; allowed: {self.allowed}",
+                OMITTED if self.hide_input else value,
+            )
+            for name, value in params.items()
+            if name not in self.allowed
+        ]
+        out: dict[str, Any] = {}
+        if self.schema is not None:
+            for spec in self.schema.params:
+                if spec.name not in params:
+                    out[spec.name] = spec.default
+                    continue
+                try:
+                    out[spec.name] = spec.validate(params[spec.name])
+                except SchemaError as exc:
+                    issues.append(
+                        Issue(
+                            None,
+                            (spec.name,),
+                            "param_type",
+                            str(exc),
+                            OMITTED if self.hide_input else params[spec.name],
+                        )
+                    )
+        for name, value in params.items():
+            if name in self.allowed and name not in out:
+                out[name] = value
+        if issues:
+            raise ValidationError(issues, title="params", hide_input=self.hide_input)
+        if self.model is None:
+            return out
+        try:
+            return self.model.model_validate(out)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(
+                _issues_from(exc, batch=False, hide_input=self.hide_input),
+                title="params",
+                hide_input=self.hide_input,
+            ) from None
