@@ -11,6 +11,7 @@ from typedmodel.errors import (
     TypedModelWarning,
     ValidationError,
 )
+from typedmodel.hints import Frame
 from typedmodel.infer import infer_schema, infer_signature
 from typedmodel.model import PythonModel, signature_of, typed
 from typedmodel.schema import (
@@ -42,6 +43,7 @@ __all__ = [
     "ColSpec",
     "Constraints",
     "DataType",
+    "Frame",
     "Issue",
     "LiteralType",
     "LoadedModel",

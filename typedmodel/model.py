@@ -23,6 +23,7 @@ from typedmodel.hints import BatchKind, PredictHints, caller_namespace, read_pre
 from typedmodel.signature import ModelSignature
 from typedmodel.validate import (
     BatchValidator,
+    FrameValidator,
     OutputValidator,
     ParamsValidator,
     SchemaEnforcer,
@@ -56,9 +57,13 @@ class Compiled:
         if explicit is not None and not isinstance(explicit, ModelSignature):
             raise SchemaError(f"signature= must be a ModelSignature, got {explicit!r}")
         self.signature = _merge(hints, explicit)
-        self.input: BatchValidator | SchemaEnforcer | None = None
+        self.input: BatchValidator | FrameValidator | SchemaEnforcer | None = None
         if hints.input_kind is BatchKind.LIST:
             self.input = BatchValidator(
+                hints.element_hint, strict=options.strict, hide_input=options.hide_input
+            )
+        elif hints.input_kind is BatchKind.COLUMNAR:
+            self.input = FrameValidator(
                 hints.element_hint, strict=options.strict, hide_input=options.hide_input
             )
         elif self.signature is not None and self.signature.inputs is not None:

@@ -15,11 +15,13 @@ from typedmodel.errors import TypedModelWarning
 from typedmodel.validate.batch import BatchValidator
 from typedmodel.validate.calls import OutputValidator, ParamsValidator, output_validator
 from typedmodel.validate.explicit import SchemaEnforcer, tree_to_hint
+from typedmodel.validate.frame import FrameValidator
 from typedmodel.validate.request import REQUEST_KEYS, parse_request
 
 __all__ = [
     "REQUEST_KEYS",
     "BatchValidator",
+    "FrameValidator",
     "OutputValidator",
     "ParamsValidator",
     "SchemaEnforcer",
