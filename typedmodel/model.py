@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar, overload
 
+import pydantic
+
 from typedmodel.errors import Issue, SchemaError, ValidationError
 from typedmodel.hints import BatchKind, PredictHints, caller_namespace, read_predict
 from typedmodel.signature import ModelSignature
@@ -199,15 +201,35 @@ def _wrap(func: Callable[..., Any], compiled: Compiled, *, is_method: bool) -> C
 
         wrapper: Callable[..., Any] = async_wrapper
     else:
+        fast = _fast_path(compiled)
+        arity = 2 if is_method else 1
+        lead: tuple[Any, ...] = (None,) if hints.has_context else ()
+        extra = {hints.params_name: None} if hints.params_name is not None else {}
 
         @functools.wraps(func)
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            if fast is not None and not kwargs and len(args) == arity and type(args[-1]) is list:
+                # The common call, predict(rows): the list goes straight to pydantic-core.
+                try:
+                    rows = fast.core(args[-1])
+                except pydantic.ValidationError as exc:
+                    raise fast.error(exc) from None
+                return compiled.validate_output(func(*args[:-1], *lead, rows, **extra))
             pos, kw = call_args(args, kwargs)
             return compiled.validate_output(func(*pos, **kw))
 
         wrapper = sync_wrapper
     setattr(wrapper, _ATTR, compiled)
     return wrapper
+
+
+def _fast_path(compiled: Compiled) -> BatchValidator | None:
+    """The batch validator when a plain ``predict(rows)`` call needs nothing else."""
+    if not isinstance(compiled.input, BatchValidator) or compiled.input.strict:
+        return None
+    if compiled.takes_params and compiled.has_params_schema:
+        return None  # params defaults must be validated (and built) on every call
+    return compiled.input
 
 
 def _original(func: Any) -> Any:

@@ -46,12 +46,20 @@ class BatchValidator:
         if self.strict:
             rows = _without_numpy_scalars(rows)  # numpy scalars are numbers, even in strict mode
         try:
-            return self.adapter.validate_python(rows, strict=self.strict or None)
+            return self.core(rows, strict=self.strict or None)  # type: ignore[no-any-return]
         except pydantic.ValidationError as exc:
-            raise ValidationError(
-                _issues_from(exc, batch=True, hide_input=self.hide_input),
-                hide_input=self.hide_input,
-            ) from None
+            raise self.error(exc) from None
+
+    @property
+    def core(self) -> Any:
+        """pydantic-core's validate function for the batch (no per-call wrapper around it)."""
+        return self.adapter.validator.validate_python
+
+    def error(self, exc: pydantic.ValidationError) -> ValidationError:
+        """Our `ValidationError` for pydantic's, issues indexed by row."""
+        return ValidationError(
+            _issues_from(exc, batch=True, hide_input=self.hide_input), hide_input=self.hide_input
+        )
 
     def adapt(self, data: Any) -> Any:
         """The batch as a list pydantic can read (caller's objects untouched)."""
