@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import typing
 import warnings
 from collections.abc import Mapping
@@ -85,7 +86,9 @@ class SchemaEnforcer:
                 TypedModelWarning,
                 stacklevel=4,
             )
-        out: dict[Any, Any] = {}
+        array = _column_getter(frame)
+        converted: dict[int, Any] = {}  # position in the schema -> new column
+        present: list[int] = []  # the frame's positions of the schema's columns, in order
         for i, (spec, pos) in enumerate(zip(specs, positions, strict=True)):
             key = spec.name if spec.name is not None else i
             if pos is None:
@@ -94,12 +97,40 @@ class SchemaEnforcer:
                         Issue(None, (key,), "missing_column", "Required column is missing")
                     )
                 continue
+            present.append(pos)
+            values = array(pos)
+            if isinstance(spec.type, DataType) and _holds(values, spec.type):
+                # Already the schema's dtype: only gaps in a required column can be wrong
+                # (an object column holds only when it has no gaps at all).
+                if spec.required and getattr(values.dtype, "kind", "") != "O":
+                    issues.extend(_array_gaps(values, key))
+                continue
+            widened = _widen(values, spec.type) if isinstance(spec.type, DataType) else None
+            if widened is not None:  # int32 -> long, float32 -> double...: exact by dtype
+                if spec.required and widened.dtype.kind == "f":
+                    issues.extend(_array_gaps(widened, key))
+                converted[len(present) - 1] = widened
+                continue
             column, col_issues = self._cast(frame.iloc[:, pos], spec, i, key)
             issues.extend(col_issues)
-            out[key] = column
+            converted[len(present) - 1] = column
         if issues:
             raise ValidationError(issues, hide_input=self.hide_input)
-        return pd.DataFrame(out, index=frame.index)
+        if converted:
+            # A new frame: converted columns, and the caller's other columns as Series (pandas
+            # copies them on write, so predict can't change the caller's frame).
+            columns = {
+                frame.columns[pos]: converted[j] if j in converted else frame.iloc[:, pos]
+                for j, pos in enumerate(present)
+            }
+            result = pd.DataFrame(columns, index=frame.index, copy=False)
+        elif present == list(range(frame.shape[1])):
+            result = frame.copy(deep=False)
+        else:
+            result = frame.iloc[:, present]
+        if not self.schema.has_input_names():
+            result.columns = pd.RangeIndex(len(present))
+        return result
 
     def _to_frame(self, data: Any) -> Any:
         pd = _pd()
@@ -135,11 +166,7 @@ class SchemaEnforcer:
     def _cast(self, col: Any, spec: ColSpec, index: int, key: Any) -> tuple[Any, list[Issue]]:
         np = _np()
         mask = col.isna().to_numpy()
-        issues: list[Issue] = []
-        if spec.required and mask.any():
-            issues.extend(
-                Issue(int(r), (key,), "missing", "Field required") for r in np.flatnonzero(mask)
-            )
+        issues: list[Issue] = _gaps(col, key) if spec.required else []
         if index in self._nested:
             return self._cast_nested(col, mask, index, key, issues)
         assert isinstance(spec.type, DataType)
@@ -219,6 +246,76 @@ class SchemaEnforcer:
         return out
 
 
+def _holds(values: Any, target: DataType) -> bool:
+    """Do a column's values already hold `target` values, with nothing to cast?"""
+    pd = _pd()
+    dtype = values.dtype
+    if target in _OBJECT_KINDS:
+        if getattr(dtype, "kind", "") == "O":
+            # Strings (or bytes) with no gaps at all: pandas' C-level check, no Python loop.
+            return bool(pd.api.types.infer_dtype(values, skipna=False) == _OBJECT_KINDS[target])
+        return target is DataType.string and isinstance(dtype, pd.StringDtype)
+    if target is DataType.datetime:
+        return getattr(dtype, "kind", "") == "M" or isinstance(dtype, pd.DatetimeTZDtype)
+    return bool(dtype == _numpy_dtype(target))
+
+
+_OBJECT_KINDS = {DataType.string: "string", DataType.binary: "bytes"}
+
+
+@functools.cache
+def _numpy_dtype(target: DataType) -> Any:
+    return target.to_numpy()
+
+
+def _widen(values: Any, target: DataType) -> Any:
+    """`values` cast to `target` when its dtype alone makes the cast exact, else None."""
+    np = _np()
+    if not isinstance(values, np.ndarray) or values.dtype.kind not in "iuf":
+        return None
+    want = _numpy_dtype(target)
+    if want.kind not in "iuf" or not np.can_cast(values.dtype, want, "safe"):
+        return None
+    # numpy calls int64 -> float64 safe; it is exact only up to the mantissa's width.
+    too_wide = values.dtype.itemsize * 8 > np.finfo(want).nmant + 1 if want.kind == "f" else False
+    if values.dtype.kind in "iu" and too_wide:
+        return None
+    return values.astype(want)
+
+
+def _column_getter(frame: Any) -> Any:
+    """A function from a column's position to its values (a numpy or extension array)."""
+    fast = getattr(frame, "_get_column_array", None)  # pandas' own accessor, 1.x to 3.x
+    if callable(fast):
+        return fast
+    return lambda pos: frame.iloc[:, pos].array  # pragma: no cover  # a pandas without it
+
+
+def _array_gaps(values: Any, key: Any) -> list[Issue]:
+    """Rows of a column's values that are missing (NaN, None, NA, NaT)."""
+    np = _np()
+    kind = getattr(values.dtype, "kind", "O")
+    if kind in "iub" and isinstance(values, np.ndarray):
+        return []  # numpy ints and bools have no gaps
+    if kind == "f" and isinstance(values, np.ndarray):
+        mask = np.isnan(values)
+    elif kind in "Mm" and isinstance(values, np.ndarray):
+        mask = np.isnat(values)
+    else:
+        mask = np.asarray(_pd().isna(values), dtype=bool)
+    if not mask.any():
+        return []
+    return [Issue(int(r), (key,), "missing", "Field required") for r in np.flatnonzero(mask)]
+
+
+def _gaps(col: Any, key: Any) -> list[Issue]:
+    np = _np()
+    mask = col.isna().to_numpy()
+    if not mask.any():
+        return []
+    return [Issue(int(r), (key,), "missing", "Field required") for r in np.flatnonzero(mask)]
+
+
 class _ColumnTypeError(Exception):
     pass
 
@@ -241,6 +338,8 @@ def _cast_scalar(col: Any, mask: Any, target: DataType) -> tuple[Any, Any]:
     if target in _INT_LIMITS:
         lo, hi = _INT_LIMITS[target]
         if kind in "iu":
+            if np.can_cast(numpy_dtype, target.to_numpy(), "safe"):
+                return _to_int(col, mask, target), None  # int32 -> long: nothing to check
             values = _int_values(col, mask, numpy_dtype)
             bad = ~mask & ((values < lo) | (values > hi))
             return _to_int(col, mask, target), bad
@@ -252,14 +351,16 @@ def _cast_scalar(col: Any, mask: Any, target: DataType) -> tuple[Any, Any]:
     elif target in _EXACT_INT_IN_FLOAT:
         width = "float32" if target is DataType.float else "float64"
         if kind == "f":
-            values = col.to_numpy(dtype="float64", na_value=np.nan)
             if target is DataType.float and numpy_dtype.itemsize > 4:
+                values = col.to_numpy(dtype="float64", na_value=np.nan)
                 with np.errstate(over="ignore"):
-                    back = values.astype("float32").astype("float64")
-                bad = ~mask & ~np.isnan(values) & (back != values)
-                return col.astype(width), bad
-            return col.astype(width), None
+                    narrow = values.astype("float32")
+                bad = ~mask & ~np.isnan(values) & (narrow.astype("float64") != values)
+                return _series(narrow, col), bad
+            return _series(col.to_numpy(dtype=width, na_value=np.nan), col), None
         if kind in "iu":
+            if numpy_dtype.itemsize <= (2 if target is DataType.float else 4):
+                return col.astype(width), None  # every int16 / int32 value is exact
             # Compared as integers: 2**53 + 1 must not round to 2**53 before the check.
             limit = _EXACT_INT_IN_FLOAT[target]
             values = _int_values(col, mask, numpy_dtype)
@@ -268,6 +369,10 @@ def _cast_scalar(col: Any, mask: Any, target: DataType) -> tuple[Any, Any]:
     elif (target, kind) in ((DataType.boolean, "b"), (DataType.datetime, "M")):
         return col, None
     raise _ColumnTypeError(f"Column has dtype {dtype}; expected {target.value} (only safe casts)")
+
+
+def _series(values: Any, like: Any) -> Any:
+    return _pd().Series(values, index=like.index, name=like.name, copy=False)
 
 
 def _int_values(col: Any, mask: Any, numpy_dtype: Any) -> Any:
