@@ -1,4 +1,4 @@
-"""The ``typedmodel`` command: ``signature``, ``validate`` (and more as extras allow).
+"""The ``typedmodel`` command: ``signature``, ``validate`` and ``serve`` (with the serve extra).
 
 TARGET is a model directory (written by `save_model`) or ``module:attribute`` naming a typed
 class, instance or function.
@@ -10,7 +10,7 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,38 @@ def _validate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_command(args: argparse.Namespace) -> int:
+    try:
+        from typedmodel import serve
+    except ImportError as exc:
+        print(f"typedmodel: error: {exc}", file=sys.stderr)
+        return 2
+    model = _resolve(args.target)
+    serve.run(
+        model,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        show_inputs=args.show_inputs,
+        max_body_bytes=args.max_body_bytes,
+        access_log=not args.no_access_log,
+    )
+    return 0
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return check
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="typedmodel", description="Typed contracts for a model's predict."
@@ -101,6 +133,38 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("data", help="a JSON request body")
     val.add_argument("--json", action="store_true", help="print the issues as JSON")
     val.set_defaults(run=_validate_command)
+    srv = sub.add_parser(
+        "serve",
+        help="serve the model over HTTP (MLflow's scoring protocol; needs typedmodel[serve])",
+        description="Serve the model with uvicorn until SIGTERM or Ctrl-C; requests in flight "
+        "finish first. POST /invocations; GET /ping, /health, /version, /signature, "
+        "/openapi.json, /docs.",
+    )
+    srv.add_argument("target", help="a model directory or module:attribute")
+    srv.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)"
+    )
+    srv.add_argument("--port", type=int, default=5000, help="port to listen on (default: 5000)")
+    srv.add_argument(
+        "--workers",
+        type=_at_least(1),
+        default=None,
+        help="threads that validate and predict, in this one process (default: Python's "
+        "thread-pool default); predict must be thread-safe unless this is 1",
+    )
+    srv.add_argument(
+        "--show-inputs",
+        action="store_true",
+        help="put offending input values in 400 answers (off: data may be sensitive)",
+    )
+    srv.add_argument(
+        "--max-body-bytes",
+        type=_at_least(0),
+        default=50 * 2**20,
+        help="refuse larger request bodies with 413 (default: 50 MiB)",
+    )
+    srv.add_argument("--no-access-log", action="store_true", help="don't log every request")
+    srv.set_defaults(run=_serve_command)
     return parser
 
 
