@@ -1,0 +1,562 @@
+"""typedmodel against its references, measured in one process and one run.
+
+Each case times typedmodel and a reference (raw pydantic, or MLflow where it is installed) on
+the same data, with the garbage collector off (timeit's default) and on, and reports medians
+and the ratio typedmodel / reference next to the target the project holds itself to.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import timeit
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pydantic
+
+import typedmodel as tm
+from typedmodel.validate import SchemaEnforcer
+
+
+@dataclass
+class Result:
+    """One measurement: typedmodel and a reference on the same work."""
+
+    case: str
+    reference: str
+    ours: float  # seconds per call (or bytes, or seconds for an import)
+    theirs: float
+    unit: str
+    target: float | None  # the ratio ours / theirs must be <= target
+    gc: str = "off"
+    note: str = ""
+    ratio: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ratio = self.ours / self.theirs if self.theirs else float("nan")
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.target is None else self.ratio <= self.target
+
+
+# -- models the cases use --------------------------------------------------------------------
+
+
+class Row(pydantic.BaseModel):
+    name: str
+    age: int
+    income: float
+    member: bool
+
+
+class Row10(pydantic.BaseModel):
+    f0: float
+    f1: float
+    f2: float
+    f3: float
+    f4: int
+    f5: int
+    f6: str
+    f7: str
+    f8: bool
+    f9: float
+
+
+class RowModel(tm.PythonModel):
+    def predict(self, context: Any, model_input: list[Row]) -> list[Row]:
+        return model_input
+
+
+class MapModel(tm.PythonModel):
+    def predict(self, context: Any, model_input: list[dict[str, float]]) -> list[Any]:
+        return model_input
+
+
+class Row10Model(tm.PythonModel):
+    def predict(self, context: Any, model_input: list[Row10]) -> list[Any]:
+        return model_input
+
+
+class FrameModel(tm.PythonModel):
+    def predict(self, context: Any, model_input: tm.Frame[Row10]) -> Any:
+        return model_input
+
+
+ROW_MODEL = tm.typed(validate_output=False)(RowModel)()
+MAP_MODEL = tm.typed(validate_output=False)(MapModel)()
+ROW10_MODEL = tm.typed(validate_output=False)(Row10Model)()
+FRAME_MODEL = tm.typed(validate_output=False)(FrameModel)()
+
+
+def rows(n: int) -> list[dict[str, Any]]:
+    return [
+        {"name": f"n{i}", "age": i % 90, "income": i * 1.5, "member": i % 2 == 0} for i in range(n)
+    ]
+
+
+def float_maps(n: int) -> list[dict[str, float]]:
+    return [{f"k{j}": float(i + j) for j in range(10)} for i in range(n)]
+
+
+def frame10(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "f0": rng.random(n),
+            "f1": rng.random(n),
+            "f2": rng.random(n),
+            "f3": rng.random(n),
+            "f4": rng.integers(0, 1000, n),
+            "f5": rng.integers(0, 1000, n),
+            "f6": pd.Series([f"s{i % 97}" for i in range(n)], dtype=object),
+            "f7": pd.Series(["abc"] * n, dtype=object),
+            "f8": rng.random(n) > 0.5,
+            "f9": rng.random(n),
+        }
+    )
+
+
+COLUMN_TYPES = ["double"] * 4 + ["long"] * 3 + ["string", "boolean", "float"]
+
+
+def colspec_frame(n: int, *, upcast: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    data: dict[str, Any] = {}
+    for i, t in enumerate(COLUMN_TYPES):
+        if t == "double":
+            data[f"c{i}"] = rng.random(n).astype("float32" if upcast else "float64")
+        elif t == "long":
+            data[f"c{i}"] = np.arange(n, dtype="int32" if upcast else "int64")
+        elif t == "string":
+            data[f"c{i}"] = pd.Series(["x"] * n, dtype=object)
+        elif t == "boolean":
+            data[f"c{i}"] = rng.random(n) > 0.5
+        else:
+            data[f"c{i}"] = rng.random(n).astype("float32")
+    return pd.DataFrame(data)
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+def per_call(fn: Callable[[], Any], *, number: int, repeat: int, gc_on: bool) -> float:
+    """Median seconds per call over `repeat` runs of `number` calls."""
+    timer = timeit.Timer(fn, setup="gc.enable()" if gc_on else "pass", globals={"gc": gc})
+    runs = timer.repeat(repeat=repeat, number=number)
+    return statistics.median(runs) / number
+
+
+def mlflow_available() -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import mlflow.models  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def mlflow_row_model() -> Any:
+    import mlflow.pyfunc
+
+    class MlflowRowModel(mlflow.pyfunc.PythonModel):
+        def predict(
+            self, model_input: list[Row], params: dict[str, Any] | None = None
+        ) -> list[Any]:
+            return model_input
+
+    return MlflowRowModel()
+
+
+def mlflow_map_model() -> Any:
+    import mlflow.pyfunc
+
+    class MlflowMapModel(mlflow.pyfunc.PythonModel):
+        def predict(
+            self, model_input: list[dict[str, float]], params: dict[str, Any] | None = None
+        ) -> list[Any]:
+            return model_input
+
+    return MlflowMapModel()
+
+
+# -- the cases ---------------------------------------------------------------------------------
+
+
+def case_rows(sizes: list[int], repeat: int, gc_on: bool, with_mlflow: bool) -> list[Result]:
+    adapter = pydantic.TypeAdapter(list[Row])
+    mlflow_model = mlflow_row_model() if with_mlflow else None
+    out = []
+    for n in sizes:
+        data = rows(n)
+        number = max(1, 20_000 // n)
+        ours = per_call(
+            lambda d=data: ROW_MODEL.predict(d), number=number, repeat=repeat, gc_on=gc_on
+        )
+        raw = per_call(
+            lambda d=data: adapter.validate_python(d), number=number, repeat=repeat, gc_on=gc_on
+        )
+        target = 2.0 if n == 1 else 1.10
+        label = f"list[Row] (4 fields), {n:,} dict{'s' if n > 1 else ''}"
+        out.append(
+            Result(label, "raw pydantic TypeAdapter", ours, raw, "s/call", target, _gc(gc_on))
+        )
+        if mlflow_model is not None:
+            theirs = per_call(
+                lambda d=data: mlflow_model.predict(d), number=number, repeat=repeat, gc_on=gc_on
+            )
+            out.append(
+                Result(
+                    label,
+                    "MLflow (type-hinted PythonModel)",
+                    ours,
+                    theirs,
+                    "s/call",
+                    1.0,
+                    _gc(gc_on),
+                )
+            )
+    return out
+
+
+def case_maps(sizes: list[int], repeat: int, gc_on: bool, with_mlflow: bool) -> list[Result]:
+    adapter = pydantic.TypeAdapter(list[dict[str, float]])
+    mlflow_model = mlflow_map_model() if with_mlflow else None
+    out = []
+    for n in sizes:
+        data = float_maps(n)
+        number = max(1, 10_000 // n)
+        ours = per_call(
+            lambda d=data: MAP_MODEL.predict(d), number=number, repeat=repeat, gc_on=gc_on
+        )
+        raw = per_call(
+            lambda d=data: adapter.validate_python(d), number=number, repeat=repeat, gc_on=gc_on
+        )
+        label = f"list[dict[str, float]] (10 keys), {n:,} rows"
+        out.append(Result(label, "raw pydantic TypeAdapter", ours, raw, "s/call", 1.10, _gc(gc_on)))
+        if mlflow_model is not None:
+            theirs = per_call(
+                lambda d=data: mlflow_model.predict(d), number=number, repeat=repeat, gc_on=gc_on
+            )
+            out.append(
+                Result(
+                    label,
+                    "MLflow (type-hinted PythonModel)",
+                    ours,
+                    theirs,
+                    "s/call",
+                    1.0,
+                    _gc(gc_on),
+                )
+            )
+    return out
+
+
+def case_dataframe(n: int, repeat: int, gc_on: bool) -> list[Result]:
+    adapter = pydantic.TypeAdapter(list[Row10])
+    frame = frame10(n)
+    ours = per_call(lambda: ROW10_MODEL.predict(frame), number=1, repeat=repeat, gc_on=gc_on)
+    naive = per_call(
+        lambda: adapter.validate_python(frame.to_dict("records")),
+        number=1,
+        repeat=repeat,
+        gc_on=gc_on,
+    )
+    label = f"DataFrame {n:,} x 10 -> list[Row10]"
+    return [
+        Result(label, "TypeAdapter(to_dict('records'))", ours, naive, "s/call", 0.6, _gc(gc_on))
+    ]
+
+
+def case_frame(n: int, repeat: int, gc_on: bool) -> list[Result]:
+    adapter = pydantic.TypeAdapter(list[Row10])
+    frame = frame10(n)
+    ours = per_call(lambda: FRAME_MODEL.predict(frame), number=1, repeat=repeat, gc_on=gc_on)
+    row_wise = per_call(
+        lambda: adapter.validate_python(frame.to_dict("records")),
+        number=1,
+        repeat=repeat,
+        gc_on=gc_on,
+    )
+    label = f"Frame[Row10], {n:,} x 10 frame"
+    return [
+        Result(
+            label,
+            "row-wise pydantic (to_dict + TypeAdapter)",
+            ours,
+            row_wise,
+            "s/call",
+            1 / 30,
+            _gc(gc_on),
+        )
+    ]
+
+
+def case_colspec(sizes: list[int], repeat: int, gc_on: bool) -> list[Result]:
+    from mlflow.models.utils import _enforce_schema
+    from mlflow.types import ColSpec as MlflowColSpec
+    from mlflow.types import Schema as MlflowSchema
+
+    ours_schema = tm.Schema([tm.ColSpec(t, f"c{i}") for i, t in enumerate(COLUMN_TYPES)])
+    theirs_schema = MlflowSchema([MlflowColSpec(t, f"c{i}") for i, t in enumerate(COLUMN_TYPES)])
+    enforcer = SchemaEnforcer(ours_schema)
+    out = []
+    for n in sizes:
+        upcast = n > 1
+        frame = colspec_frame(n, upcast=upcast)
+        number = 200 if n == 1 else 5
+        ours = per_call(
+            lambda f=frame: enforcer.validate(f), number=number, repeat=repeat, gc_on=gc_on
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            theirs = per_call(
+                lambda f=frame: _enforce_schema(f, theirs_schema),
+                number=number,
+                repeat=repeat,
+                gc_on=gc_on,
+            )
+        what = f"{n:,} rows, 7 columns upcast" if upcast else "1 row"
+        target = 0.2 if n == 1 else 0.5
+        out.append(
+            Result(
+                f"ColSpec enforcement, 10 columns, {what}",
+                "MLflow _enforce_schema",
+                ours,
+                theirs,
+                "s/call",
+                target,
+                _gc(gc_on),
+            )
+        )
+    return out
+
+
+def case_infer(n: int, repeat: int, gc_on: bool) -> list[Result]:
+    from mlflow.models import infer_signature as mlflow_infer
+
+    frame = frame10(n)
+    ours = per_call(lambda: tm.infer_signature(frame), number=1, repeat=repeat, gc_on=gc_on)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = per_call(
+            lambda: mlflow_infer(frame), number=1, repeat=max(3, repeat // 2), gc_on=gc_on
+        )
+    return [
+        Result(
+            f"infer_signature, {n:,} x 10 DataFrame",
+            "MLflow infer_signature",
+            ours,
+            theirs,
+            "s/call",
+            0.05,
+            _gc(gc_on),
+        )
+    ]
+
+
+def import_seconds(code: str, runs: int) -> float:
+    """Median seconds the imports of `code` take, by ``python -X importtime`` in fresh
+    interpreters: the top-level imports it triggers, leaving out what startup imports anyway."""
+
+    def top_level(snippet: str) -> dict[str, int]:
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", snippet],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found = {}
+        for line in proc.stderr.splitlines():
+            if not line.startswith("import time:") or line.count("|") != 2:
+                continue
+            _, cum, name = line[len("import time:") :].split("|")
+            if cum.strip().isdigit() and name.startswith(" ") and not name.startswith("  "):
+                found[name.strip()] = int(cum)  # nested imports are inside their parent's time
+        return found
+
+    startup = set(top_level("pass"))
+    times = []
+    for _ in range(runs):
+        found = top_level(code)
+        times.append(sum(t for name, t in found.items() if name not in startup) / 1e6)
+    return statistics.median(times)
+
+
+def case_import(runs: int) -> list[Result]:
+    pydantic_s = import_seconds("import pydantic", runs)
+    ours = import_seconds("import typedmodel", runs)
+    defining = import_seconds("import typedmodel as tm; tm.PythonModel; tm.ModelSignature", runs)
+    model_s = import_seconds("import pydantic; pydantic.BaseModel", runs)
+    return [
+        Result("import typedmodel", "import pydantic", ours, pydantic_s, "s", 2.0, "n/a"),
+        Result(
+            "import typedmodel, use PythonModel and ModelSignature",
+            "import pydantic, use BaseModel",
+            defining,
+            model_s,
+            "s",
+            None,
+            "n/a",
+            note="what defining a typed model costs; no target",
+        ),
+    ]
+
+
+def case_memory(n: int) -> list[Result]:
+    adapter = pydantic.TypeAdapter(list[Row])
+    data = rows(n)
+
+    def peak(fn: Callable[[], Any]) -> float:
+        gc.collect()
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        base, _ = tracemalloc.get_traced_memory()
+        result = fn()
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        del result
+        return float(top - base)
+
+    raw = peak(lambda d=data: adapter.validate_python(d))
+    ours = peak(lambda d=data: ROW_MODEL.predict(d))
+    return [
+        Result(
+            f"peak memory validating {n:,} rows of list[Row]",
+            "raw pydantic TypeAdapter",
+            ours,
+            raw,
+            "bytes",
+            1.3,
+            "n/a",
+        )
+    ]
+
+
+def _gc(on: bool) -> str:
+    return "on" if on else "off"
+
+
+# -- running -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sizes:
+    rows: tuple[int, ...]
+    frame: int
+    colspec: tuple[int, ...]
+    memory: int
+    repeat: int
+    imports: int
+
+
+SIZES = {
+    "full": Sizes((1, 10_000, 100_000), 100_000, (1, 100_000), 1_000_000, 7, 15),
+    "smoke": Sizes((1, 50), 200, (1, 200), 1_000, 3, 2),
+}
+CASES = ("rows", "maps", "dataframe", "frame", "colspec", "infer", "import", "memory")
+
+
+def run(mode: str = "full", *, only: set[str] | None = None) -> dict[str, Any]:
+    """Run the cases (all, or those named in `only`) and return the report."""
+    sizes = SIZES[mode]
+    with_mlflow = mlflow_available()
+    results: list[Result] = []
+
+    def wanted(name: str) -> bool:
+        return only is None or name in only
+
+    for gc_on in (False, True):
+        if wanted("rows"):
+            results += case_rows(list(sizes.rows), sizes.repeat, gc_on, with_mlflow)
+        if wanted("maps"):
+            big = [s for s in sizes.rows if s > 1]
+            results += case_maps(big, sizes.repeat, gc_on, with_mlflow)
+        if wanted("dataframe"):
+            results += case_dataframe(sizes.frame, sizes.repeat, gc_on)
+        if wanted("frame"):
+            results += case_frame(sizes.frame, sizes.repeat, gc_on)
+        if with_mlflow and wanted("colspec"):
+            results += case_colspec(list(sizes.colspec), sizes.repeat, gc_on)
+        if with_mlflow and wanted("infer"):
+            results += case_infer(sizes.frame, sizes.repeat, gc_on)
+    if wanted("import"):
+        results += case_import(sizes.imports)
+    if wanted("memory"):
+        results += case_memory(sizes.memory)
+    return {
+        "mode": mode,
+        "machine": machine(),
+        "mlflow": with_mlflow,
+        "results": [{**asdict(r), "met": r.met} for r in results],
+    }
+
+
+def machine() -> dict[str, Any]:
+    versions = {
+        "typedmodel": tm.__version__,
+        "pydantic": pydantic.VERSION,
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+    }
+    try:
+        from importlib.metadata import version
+
+        versions["mlflow"] = version("mlflow-skinny")
+    except Exception:  # MLflow is optional
+        versions["mlflow"] = "not installed"
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpus": os.cpu_count(),
+        "versions": versions,
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        f"{'case':<58} {'reference':<42} {'gc':<4} {'ours':>11} {'theirs':>11} "
+        f"{'ratio':>7} {'target':>7}  met",
+        "-" * 150,
+    ]
+    for r in report["results"]:
+        target = "" if r["target"] is None else f"<={r['target']:.3g}"
+        met = "" if r["met"] is None else ("yes" if r["met"] else "NO")
+        lines.append(
+            f"{r['case']:<58} {r['reference']:<42} {r['gc']:<4} {_fmt(r['ours'], r['unit']):>11} "
+            f"{_fmt(r['theirs'], r['unit']):>11} {r['ratio']:>7.3f} {target:>7}  {met}"
+        )
+    m = report["machine"]
+    lines.append("")
+    lines.append(
+        f"machine: {m['platform']}, {m['cpus']} CPUs, Python {m['python']}, {m['versions']}"
+    )
+    return "\n".join(lines)
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "bytes":
+        return f"{value / 2**20:.1f} MiB"
+    if value >= 1:
+        return f"{value:.3f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value * 1e6:.2f} us"
+
+
+def write_json(report: dict[str, Any], path: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(report, fh, indent=2)

@@ -1,0 +1,48 @@
+"""The benchmark suite runs (tiny sizes): every case produces figures, so it can't rot.
+
+Nothing here is timed against a limit: speed is judged by `python -m benchmarks`, not by tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = {
+    "list[Row] (4 fields), 1 dict",
+    "list[Row] (4 fields), 50 dicts",
+    "list[dict[str, float]] (10 keys), 50 rows",
+    "DataFrame 200 x 10 -> list[Row10]",
+    "Frame[Row10], 200 x 10 frame",
+    "ColSpec enforcement, 10 columns, 1 row",
+    "ColSpec enforcement, 10 columns, 200 rows, 7 columns upcast",
+    "infer_signature, 200 x 10 DataFrame",
+    "import typedmodel",
+    "peak memory validating 1,000 rows of list[Row]",
+}
+
+
+def test_smoke_run_reports_every_case(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    cases = {r["case"] for r in report["results"]}
+    assert cases >= EXPECTED
+    for result in report["results"]:
+        assert result["ours"] > 0, result
+        assert result["theirs"] > 0, result
+        assert result["ratio"] == result["ours"] / result["theirs"]
+    assert {r["gc"] for r in report["results"]} == {"on", "off", "n/a"}
+    assert report["machine"]["versions"]["typedmodel"]
+    assert "ratio" in proc.stdout
