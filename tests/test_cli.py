@@ -145,3 +145,35 @@ def test_errors_are_one_line_without_traceback(
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "json-schema", "openapi"])
+def test_docs_in_every_format(project: Path, fmt: str) -> None:
+    from typedmodel.docs import FORMATS, render_docs
+
+    assert fmt in FORMATS
+    result = run("docs", "mymodel:Model", "--format", fmt, "-o", "out.txt", cwd=project)
+    assert result.returncode == 0, result.stderr
+    written = (project / "out.txt").read_text()
+    sys.path.insert(0, str(project))
+    try:
+        import mymodel
+
+        assert written == render_docs(mymodel.Model(), format=fmt)
+    finally:
+        sys.path.remove(str(project))
+        sys.modules.pop("mymodel", None)
+
+
+def test_docs_of_a_directory_never_unpickle(project: Path) -> None:
+    sig = tm.ModelSignature(inputs=tm.Schema([tm.ColSpec("double", "x")]))
+
+    @tm.typed(signature=sig)
+    def model(model_input):  # type: ignore[no-untyped-def]
+        return model_input
+
+    tm.save_model(model, project / "saved")
+    (project / "saved" / "model.pkl").write_bytes(b"garbage: never unpickled")
+    result = run("docs", str(project / "saved"), cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "| `x` | `double` | yes |" in result.stdout

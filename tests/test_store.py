@@ -278,3 +278,14 @@ def test_every_example_model_round_trips(
         np.testing.assert_array_equal(got, expected)
     else:
         assert got == expected
+
+
+def test_params_for_a_model_that_takes_none_are_refused_not_dropped(tmp_path: Path) -> None:
+    class NoParams(tm.PythonModel):
+        def predict(self, context, model_input):  # type: ignore[no-untyped-def]
+            return model_input
+
+    tm.save_model(NoParams(), tmp_path / "m", input_example=pd.DataFrame({"x": [1.0]}))
+    loaded = tm.load_model(tmp_path / "m")
+    with pytest.raises(tm.ValidationError, match="takes no params"):
+        loaded.predict(pd.DataFrame({"x": [1.0]}), params={"k": 1})

@@ -756,3 +756,32 @@ def test_typed_array_predict_with_a_tensor_signature() -> None:
         predict(np.zeros((4, 2), np.float64))
     with pytest.raises(ValidationError):
         predict(np.zeros((4, 3), np.float32))
+
+
+def test_params_hidden_inputs_are_not_quoted_in_messages() -> None:
+    from typedmodel.validate import ParamsValidator
+
+    schema = tm.ParamSchema([tm.ParamSpec("k", "long", 1)])
+    with pytest.raises(tm.ValidationError) as info:
+        ParamsValidator(schema, None, hide_input=True).validate({"k": "secret-value"})
+    assert "secret-value" not in str(info.value)
+    assert "secret-value" not in info.value.json()
+    assert info.value.issues[0].msg == "param 'k' expects long"
+
+
+def test_params_model_instance_passes_through() -> None:
+    from typedmodel.validate import ParamsValidator
+
+    class P(pydantic.BaseModel):
+        k: int = 1
+
+    instance = P(k=5)
+    assert ParamsValidator(None, P).validate(instance) is instance
+
+
+def test_named_tensors_from_mlflow_instances_form() -> None:
+    schema = tm.Schema([tm.TensorSpec("float32", (-1, 2), "x"), tm.TensorSpec("int64", (-1,), "k")])
+    out = SchemaEnforcer(schema).validate([{"x": [1, 2], "k": 1}, {"x": [3, 4], "k": 2}])
+    assert out["x"].dtype == np.float32
+    assert out["x"].tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert out["k"].tolist() == [1, 2]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -58,10 +59,25 @@ def _signature_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs_command(args: argparse.Namespace) -> int:
+    from typedmodel.docs import render_docs
+    from typedmodel.store import MLMODEL
+
+    path = Path(args.target)
+    # A directory's docs come from MLmodel and the example files: nothing is unpickled.
+    source: Any = path if (path / MLMODEL).is_file() else _resolve(args.target)
+    text = render_docs(source, format=args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
 def _validate_command(args: argparse.Namespace) -> int:
     from typedmodel.model import compiled_of
     from typedmodel.store import LoadedModel
-    from typedmodel.validate import parse_request
+    from typedmodel.validate import BatchValidator, parse_request
 
     model = _resolve(args.target)
     try:
@@ -69,9 +85,10 @@ def _validate_command(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         raise TypedModelError(f"can't read {args.data} as JSON: {exc}") from None
     compiled = compiled_of(model.model if isinstance(model, LoadedModel) else model)
-    typed_input = compiled is not None and compiled.input is not None
+    # As the server does: row dicts for list[X] models, DataFrames for column schemas.
+    records = compiled is not None and isinstance(compiled.input, BatchValidator)
     try:
-        data, params = parse_request(body, records=typed_input)
+        data, params = parse_request(body, records=records)
         if isinstance(model, LoadedModel):
             model.validate(data, params)
         elif compiled is not None:
@@ -126,6 +143,16 @@ def _parser() -> argparse.ArgumentParser:
     sig = sub.add_parser("signature", help="print the signature (MLflow-form JSON)")
     sig.add_argument("target", help="a model directory or module:attribute")
     sig.set_defaults(run=_signature_command)
+    docs = sub.add_parser("docs", help="render the model's docs from its signature")
+    docs.add_argument("target", help="a model directory or module:attribute")
+    docs.add_argument(
+        "--format",
+        default="markdown",
+        choices=["markdown", "html", "json-schema", "openapi"],
+        help="output format (default: markdown)",
+    )
+    docs.add_argument("-o", "--output", help="write to this file instead of standard output")
+    docs.set_defaults(run=_docs_command)
     val = sub.add_parser(
         "validate", help="validate a request body (any of MLflow's four forms, plus params)"
     )
@@ -176,4 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TypedModelError as exc:
         print(f"typedmodel: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (| head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return code

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from typedmodel.errors import SchemaError, TypedModelError, ValidationError
+from typedmodel.errors import Issue, SchemaError, TypedModelError, ValidationError
 from typedmodel.infer import infer_schema
 from typedmodel.model import compiled_of
 from typedmodel.signature import ModelSignature
@@ -183,6 +183,11 @@ def call_predict(model: Any, data: Any, params: Any) -> Any:
     args: list[Any] = [None, data] if names[:1] == ["context"] else [data]
     if "params" in names:
         return predict(*args, params=params)
+    if params:
+        raise ValidationError(
+            [Issue(None, (), "no_params", "This model's predict takes no params")],
+            title="params",
+        )
     return predict(*args)
 
 

@@ -66,6 +66,8 @@ class ParamsValidator:
         self.allowed = sorted(names)
 
     def validate(self, params: Any) -> Any:
+        if self.model is not None and isinstance(params, self.model):
+            return params  # already validated (an instance of the params model)
         if params is None:
             params = {}
         if not isinstance(params, Mapping):
@@ -102,12 +104,15 @@ class ParamsValidator:
                 try:
                     out[spec.name] = spec.validate(params[spec.name])
                 except SchemaError as exc:
+                    # The message quotes the value; with inputs hidden, say only what is wanted.
+                    shape = " list" if spec.shape is not None else ""
+                    hidden = f"param {spec.name!r} expects {_type_name(spec.dtype)}{shape}"
                     issues.append(
                         Issue(
                             None,
                             (spec.name,),
                             "param_type",
-                            str(exc),
+                            hidden if self.hide_input else str(exc),
                             OMITTED if self.hide_input else params[spec.name],
                         )
                     )
@@ -126,3 +131,7 @@ class ParamsValidator:
                 title="params",
                 hide_input=self.hide_input,
             ) from None
+
+
+def _type_name(dtype: Any) -> str:
+    return str(dtype.value) if hasattr(dtype, "value") else "an object"

@@ -222,6 +222,12 @@ class SchemaEnforcer:
             return value
         if isinstance(data, pd.DataFrame):
             data = {str(c): data[c].to_numpy() for c in data.columns}
+        if isinstance(data, list) and data and all(isinstance(r, Mapping) for r in data):
+            # MLflow's "instances" form: one dict per example; stack each name's values.
+            data = {
+                key: [row.get(key) for row in data]
+                for key in dict.fromkeys(k for r in data for k in r)
+            }
         if not isinstance(data, Mapping):
             if len(specs) == 1:
                 data = {specs[0].name: data}
