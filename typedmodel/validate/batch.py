@@ -32,9 +32,8 @@ class BatchValidator:
         self.element = element
         self.strict = strict
         self.hide_input = hide_input
-        self.adapter: pydantic.TypeAdapter[list[Any]] = pydantic.TypeAdapter(
-            list[_bounded(element)]  # type: ignore[misc]
-        )
+        batch: Any = list[_bounded(element)]  # type: ignore[misc]  # a runtime-built hint
+        self.adapter: pydantic.TypeAdapter[list[Any]] = pydantic.TypeAdapter(batch)
         self.is_record = _is_record(element)
         self.is_sequence = typing.get_origin(element) in (list, tuple, Sequence)
         self.fields = _record_fields(element)  # wire name -> accepts None
