@@ -151,115 +151,86 @@ def colspec_frame(n: int, *, upcast: bool) -> pd.DataFrame:
 # -- timing ------------------------------------------------------------------------------------
 
 
-def per_call(fn: Callable[[], Any], *, number: int, repeat: int, gc_on: bool) -> float:
-    """Median seconds per call over `repeat` runs of `number` calls."""
-    timer = timeit.Timer(fn, setup="gc.enable()" if gc_on else "pass", globals={"gc": gc})
-    runs = timer.repeat(repeat=repeat, number=number)
-    return statistics.median(runs) / number
+def measure(
+    fns: dict[str, Callable[[], Any]], *, number: int, repeat: int, gc_on: bool
+) -> dict[str, float]:
+    """Median seconds per call of each function, their runs interleaved (A B A B ...) so a
+    change in the machine's load touches both sides alike."""
+    setup = "gc.enable()" if gc_on else "pass"
+    timers = {k: timeit.Timer(fn, setup=setup, globals={"gc": gc}) for k, fn in fns.items()}
+    runs: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeat):
+        for key, timer in timers.items():
+            runs[key].append(timer.timeit(number) / number)
+    return {k: statistics.median(v) for k, v in runs.items()}
+
+
+def quiet(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """`fn` with MLflow's warnings silenced (they would cost time in the loop, and noise)."""
+
+    def call() -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn()
+
+    return call
 
 
 def mlflow_available() -> bool:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import mlflow.models  # noqa: F401
+        quiet(lambda: __import__("mlflow.models"))()
     except ImportError:
         return False
     return True
 
 
-def mlflow_row_model() -> Any:
+def mlflow_model(hint: Any) -> Any:
+    """An MLflow PythonModel whose predict is type-hinted (MLflow then validates its input)."""
     import mlflow.pyfunc
 
-    class MlflowRowModel(mlflow.pyfunc.PythonModel):
-        def predict(
-            self, model_input: list[Row], params: dict[str, Any] | None = None
-        ) -> list[Any]:
-            return model_input
+    def predict(self: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+        return model_input
 
-    return MlflowRowModel()
-
-
-def mlflow_map_model() -> Any:
-    import mlflow.pyfunc
-
-    class MlflowMapModel(mlflow.pyfunc.PythonModel):
-        def predict(
-            self, model_input: list[dict[str, float]], params: dict[str, Any] | None = None
-        ) -> list[Any]:
-            return model_input
-
-    return MlflowMapModel()
+    predict.__annotations__ = {"model_input": list[hint], "return": list[Any]}  # type: ignore[valid-type]
+    # MLflow reads the hints when the class is created, so they must be there already.
+    cls = quiet(lambda: type("MlflowModel", (mlflow.pyfunc.PythonModel,), {"predict": predict}))()
+    return cls()
 
 
 # -- the cases ---------------------------------------------------------------------------------
 
+PYDANTIC = "raw pydantic TypeAdapter"
+MLFLOW_HINTS = "MLflow (type-hinted PythonModel)"
 
-def case_rows(sizes: list[int], repeat: int, gc_on: bool, with_mlflow: bool) -> list[Result]:
-    adapter = pydantic.TypeAdapter(list[Row])
-    mlflow_model = mlflow_row_model() if with_mlflow else None
+
+def case_batches(
+    label: str,
+    model: Any,
+    hint: Any,
+    make: Callable[[int], Any],
+    sizes: list[int],
+    repeat: int,
+    gc_on: bool,
+    with_mlflow: bool,
+) -> list[Result]:
+    adapter = pydantic.TypeAdapter(list[hint])
+    theirs_model = mlflow_model(hint) if with_mlflow else None
     out = []
     for n in sizes:
-        data = rows(n)
-        number = max(1, 20_000 // n)
-        ours = per_call(
-            lambda d=data: ROW_MODEL.predict(d), number=number, repeat=repeat, gc_on=gc_on
-        )
-        raw = per_call(
-            lambda d=data: adapter.validate_python(d), number=number, repeat=repeat, gc_on=gc_on
-        )
+        data = make(n)
+        fns = {
+            "ours": lambda d=data: model.predict(d),
+            "raw": lambda d=data: adapter.validate_python(d),
+        }
+        if theirs_model is not None:
+            fns["mlflow"] = lambda d=data: theirs_model.predict(d)
+        t = measure(fns, number=max(1, 20_000 // n), repeat=repeat, gc_on=gc_on)
+        name = f"{label}, {n:,} {'row' if n == 1 else 'rows'}"
         target = 2.0 if n == 1 else 1.10
-        label = f"list[Row] (4 fields), {n:,} dict{'s' if n > 1 else ''}"
-        out.append(
-            Result(label, "raw pydantic TypeAdapter", ours, raw, "s/call", target, _gc(gc_on))
-        )
-        if mlflow_model is not None:
-            theirs = per_call(
-                lambda d=data: mlflow_model.predict(d), number=number, repeat=repeat, gc_on=gc_on
-            )
+        out.append(Result(name, PYDANTIC, t["ours"], t["raw"], "s/call", target, _gc(gc_on)))
+        if "mlflow" in t:
             out.append(
-                Result(
-                    label,
-                    "MLflow (type-hinted PythonModel)",
-                    ours,
-                    theirs,
-                    "s/call",
-                    1.0,
-                    _gc(gc_on),
-                )
-            )
-    return out
-
-
-def case_maps(sizes: list[int], repeat: int, gc_on: bool, with_mlflow: bool) -> list[Result]:
-    adapter = pydantic.TypeAdapter(list[dict[str, float]])
-    mlflow_model = mlflow_map_model() if with_mlflow else None
-    out = []
-    for n in sizes:
-        data = float_maps(n)
-        number = max(1, 10_000 // n)
-        ours = per_call(
-            lambda d=data: MAP_MODEL.predict(d), number=number, repeat=repeat, gc_on=gc_on
-        )
-        raw = per_call(
-            lambda d=data: adapter.validate_python(d), number=number, repeat=repeat, gc_on=gc_on
-        )
-        label = f"list[dict[str, float]] (10 keys), {n:,} rows"
-        out.append(Result(label, "raw pydantic TypeAdapter", ours, raw, "s/call", 1.10, _gc(gc_on)))
-        if mlflow_model is not None:
-            theirs = per_call(
-                lambda d=data: mlflow_model.predict(d), number=number, repeat=repeat, gc_on=gc_on
-            )
-            out.append(
-                Result(
-                    label,
-                    "MLflow (type-hinted PythonModel)",
-                    ours,
-                    theirs,
-                    "s/call",
-                    1.0,
-                    _gc(gc_on),
-                )
+                Result(name, MLFLOW_HINTS, t["ours"], t["mlflow"], "s/call", 1.0, _gc(gc_on))
             )
     return out
 
@@ -267,40 +238,36 @@ def case_maps(sizes: list[int], repeat: int, gc_on: bool, with_mlflow: bool) -> 
 def case_dataframe(n: int, repeat: int, gc_on: bool) -> list[Result]:
     adapter = pydantic.TypeAdapter(list[Row10])
     frame = frame10(n)
-    ours = per_call(lambda: ROW10_MODEL.predict(frame), number=1, repeat=repeat, gc_on=gc_on)
-    naive = per_call(
-        lambda: adapter.validate_python(frame.to_dict("records")),
+    t = measure(
+        {
+            "ours": lambda: ROW10_MODEL.predict(frame),
+            "naive": lambda: adapter.validate_python(frame.to_dict("records")),
+            "frame": lambda: FRAME_MODEL.predict(frame),
+        },
         number=1,
         repeat=repeat,
         gc_on=gc_on,
     )
-    label = f"DataFrame {n:,} x 10 -> list[Row10]"
-    return [
-        Result(label, "TypeAdapter(to_dict('records'))", ours, naive, "s/call", 0.6, _gc(gc_on))
-    ]
-
-
-def case_frame(n: int, repeat: int, gc_on: bool) -> list[Result]:
-    adapter = pydantic.TypeAdapter(list[Row10])
-    frame = frame10(n)
-    ours = per_call(lambda: FRAME_MODEL.predict(frame), number=1, repeat=repeat, gc_on=gc_on)
-    row_wise = per_call(
-        lambda: adapter.validate_python(frame.to_dict("records")),
-        number=1,
-        repeat=repeat,
-        gc_on=gc_on,
-    )
-    label = f"Frame[Row10], {n:,} x 10 frame"
+    naive = "row-wise: TypeAdapter(df.to_dict('records'))"
     return [
         Result(
-            label,
-            "row-wise pydantic (to_dict + TypeAdapter)",
-            ours,
-            row_wise,
+            f"DataFrame {n:,} x 10 -> list[Row10]",
+            naive,
+            t["ours"],
+            t["naive"],
+            "s/call",
+            0.6,
+            _gc(gc_on),
+        ),
+        Result(
+            f"Frame[Row10], {n:,} x 10 frame",
+            naive,
+            t["frame"],
+            t["naive"],
             "s/call",
             1 / 30,
             _gc(gc_on),
-        )
+        ),
     ]
 
 
@@ -316,28 +283,24 @@ def case_colspec(sizes: list[int], repeat: int, gc_on: bool) -> list[Result]:
     for n in sizes:
         upcast = n > 1
         frame = colspec_frame(n, upcast=upcast)
-        number = 200 if n == 1 else 5
-        ours = per_call(
-            lambda f=frame: enforcer.validate(f), number=number, repeat=repeat, gc_on=gc_on
+        t = measure(
+            {
+                "ours": lambda f=frame: enforcer.validate(f),
+                "mlflow": quiet(lambda f=frame: _enforce_schema(f, theirs_schema)),
+            },
+            number=200 if n == 1 else 5,
+            repeat=repeat,
+            gc_on=gc_on,
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            theirs = per_call(
-                lambda f=frame: _enforce_schema(f, theirs_schema),
-                number=number,
-                repeat=repeat,
-                gc_on=gc_on,
-            )
         what = f"{n:,} rows, 7 columns upcast" if upcast else "1 row"
-        target = 0.2 if n == 1 else 0.5
         out.append(
             Result(
                 f"ColSpec enforcement, 10 columns, {what}",
                 "MLflow _enforce_schema",
-                ours,
-                theirs,
+                t["ours"],
+                t["mlflow"],
                 "s/call",
-                target,
+                0.2 if n == 1 else 0.5,
                 _gc(gc_on),
             )
         )
@@ -348,18 +311,18 @@ def case_infer(n: int, repeat: int, gc_on: bool) -> list[Result]:
     from mlflow.models import infer_signature as mlflow_infer
 
     frame = frame10(n)
-    ours = per_call(lambda: tm.infer_signature(frame), number=1, repeat=repeat, gc_on=gc_on)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        theirs = per_call(
-            lambda: mlflow_infer(frame), number=1, repeat=max(3, repeat // 2), gc_on=gc_on
-        )
+    t = measure(
+        {"ours": lambda: tm.infer_signature(frame), "mlflow": quiet(lambda: mlflow_infer(frame))},
+        number=1,
+        repeat=max(3, repeat // 2),
+        gc_on=gc_on,
+    )
     return [
         Result(
             f"infer_signature, {n:,} x 10 DataFrame",
             "MLflow infer_signature",
-            ours,
-            theirs,
+            t["ours"],
+            t["mlflow"],
             "s/call",
             0.05,
             _gc(gc_on),
@@ -466,7 +429,7 @@ SIZES = {
     "full": Sizes((1, 10_000, 100_000), 100_000, (1, 100_000), 1_000_000, 7, 15),
     "smoke": Sizes((1, 50), 200, (1, 200), 1_000, 3, 2),
 }
-CASES = ("rows", "maps", "dataframe", "frame", "colspec", "infer", "import", "memory")
+CASES = ("rows", "maps", "dataframe", "colspec", "infer", "import", "memory")
 
 
 def run(mode: str = "full", *, only: set[str] | None = None) -> dict[str, Any]:
@@ -480,14 +443,29 @@ def run(mode: str = "full", *, only: set[str] | None = None) -> dict[str, Any]:
 
     for gc_on in (False, True):
         if wanted("rows"):
-            results += case_rows(list(sizes.rows), sizes.repeat, gc_on, with_mlflow)
+            results += case_batches(
+                "list[Row] (4 fields)",
+                ROW_MODEL,
+                Row,
+                rows,
+                list(sizes.rows),
+                sizes.repeat,
+                gc_on,
+                with_mlflow,
+            )
         if wanted("maps"):
-            big = [s for s in sizes.rows if s > 1]
-            results += case_maps(big, sizes.repeat, gc_on, with_mlflow)
+            results += case_batches(
+                "list[dict[str, float]] (10 keys)",
+                MAP_MODEL,
+                dict[str, float],
+                float_maps,
+                [n for n in sizes.rows if n > 1],
+                sizes.repeat,
+                gc_on,
+                with_mlflow,
+            )
         if wanted("dataframe"):
             results += case_dataframe(sizes.frame, sizes.repeat, gc_on)
-        if wanted("frame"):
-            results += case_frame(sizes.frame, sizes.repeat, gc_on)
         if with_mlflow and wanted("colspec"):
             results += case_colspec(list(sizes.colspec), sizes.repeat, gc_on)
         if with_mlflow and wanted("infer"):

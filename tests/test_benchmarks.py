@@ -12,8 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {
-    "list[Row] (4 fields), 1 dict",
-    "list[Row] (4 fields), 50 dicts",
+    "list[Row] (4 fields), 1 row",
+    "list[Row] (4 fields), 50 rows",
     "list[dict[str, float]] (10 keys), 50 rows",
     "DataFrame 200 x 10 -> list[Row10]",
     "Frame[Row10], 200 x 10 frame",
