@@ -619,3 +619,18 @@ def test_hint_schema_is_exactly_mlflows_form(case: str) -> None:
     schema = tm.signature_of(tm.typed(predict)).inputs
     assert schema.to_dict() == _reference_cases()[case]
     assert Schema.from_dict(_reference_cases()[case]) == schema
+
+
+def test_constraints_on_the_batch_element_go_on_the_column() -> None:
+    word = Annotated[str, pydantic.Field(min_length=1, description="a word")]
+
+    @tm.typed
+    def count(model_input: list[word]) -> list[int]:  # type: ignore[valid-type]
+        return [len(w) for w in model_input]
+
+    schema = tm.signature_of(count).inputs
+    assert schema == tm.Schema(
+        [tm.ColSpec("string", constraints=tm.Constraints(min_length=1), description="a word")]
+    )
+    with pytest.raises(tm.ValidationError, match="at least 1 character"):
+        count([""])

@@ -255,7 +255,17 @@ def _dataframe_kind(hint: Any) -> BatchKind | None:
 
 def _batch_schema(kind: BatchKind, element: Any, where: str) -> Schema | None:
     if kind is BatchKind.LIST:
-        return Schema([ColSpec(hint_to_type(element, where=where))])
+        # list[Annotated[str, Field(min_length=1)]]: the element's limits go on the column.
+        _, constraints, description = _unwrap_annotated(element)
+        return Schema(
+            [
+                ColSpec(
+                    hint_to_type(element, where=where),
+                    constraints=constraints,
+                    description=description,
+                )
+            ]
+        )
     if kind is BatchKind.COLUMNAR:
         obj = hint_to_type(element, where=where)
         assert isinstance(obj, Object)  # Frame[Row] checks Row is a model
