@@ -785,3 +785,19 @@ def test_named_tensors_from_mlflow_instances_form() -> None:
     assert out["x"].dtype == np.float32
     assert out["x"].tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert out["k"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("dtype", [object, "str", "string"])
+def test_gaps_in_string_columns_of_every_dtype_mean_missing(dtype: Any) -> None:
+    class Named(pydantic.BaseModel):
+        name: str
+        note: str | None = None
+
+    frame = pd.DataFrame(
+        {"name": pd.Series(["a", None], dtype=dtype), "note": pd.Series([None, "x"], dtype=dtype)}
+    )
+    with pytest.raises(tm.ValidationError) as info:
+        BatchValidator(Named).validate(frame)
+    assert [(i.row, i.loc, i.type) for i in info.value.issues] == [(1, ("name",), "missing")]
+    ok = BatchValidator(Named).validate(frame.iloc[:1])
+    assert ok == [Named(name="a", note=None)]

@@ -17,7 +17,7 @@ import pydantic
 
 from typedmodel.errors import Issue, ValidationError
 from typedmodel.hints import _is_model, _strip_optional, _wire_name
-from typedmodel.validate._common import _DROP, _batch_type_issue, _issues_from, _pd
+from typedmodel.validate._common import _DROP, _batch_type_issue, _issues_from, _np, _pd
 
 
 class BatchValidator:
@@ -98,16 +98,20 @@ class BatchValidator:
                 )
             return _column_values(frame.iloc[:, 0], missing=None)
         names = [str(c) for c in frame.columns]
-        columns = [
-            _column_values(frame.iloc[:, i], missing=None if self.fields.get(n) else _DROP)
-            for i, n in enumerate(names)
-        ]
-        return _rows(names, columns)
+        columns = []
+        drops = False
+        for i, name in enumerate(names):
+            col = frame.iloc[:, i]
+            mask = _gaps(col)
+            fill = None if self.fields.get(name) else _DROP
+            drops = drops or (fill is _DROP and bool(mask.any()))
+            columns.append(_fill(col.tolist(), mask, fill))
+        return _rows(names, columns, drops=drops)
 
     def _columns(self, data: Mapping[str, Any]) -> list[Any]:
         names = [str(k) for k in data]
         columns = [_plain_list(v) for v in data.values()]
-        return _rows(names, columns)
+        return _rows(names, columns, drops=False)
 
 
 _LONG = typing.Annotated[int, pydantic.Field(ge=-(2**63), le=2**63 - 1)]
@@ -147,9 +151,10 @@ def _without_numpy_scalars(value: Any) -> Any:
     return plain(value)
 
 
-def _rows(names: list[str], columns: list[list[Any]]) -> list[dict[str, Any]]:
+def _rows(names: list[str], columns: list[list[Any]], *, drops: bool) -> list[dict[str, Any]]:
+    """One dict per row; where `drops`, cells marked `_DROP` are left out of their row."""
     rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-    if any(_DROP in col for col in columns):
+    if drops:
         rows = [{k: v for k, v in row.items() if v is not _DROP} for row in rows]
     return rows
 
@@ -178,11 +183,27 @@ def _plain_list(values: Any) -> list[Any]:
 
 def _column_values(col: Any, *, missing: Any) -> list[Any]:
     """A column as Python values; NaN/None/NA/NaT become `missing`."""
-    values = col.tolist()
-    mask = col.isna().to_numpy()
+    return _fill(col.tolist(), _gaps(col), missing)
+
+
+def _fill(values: list[Any], mask: Any, missing: Any) -> list[Any]:
     if mask.any():
-        values = [missing if m else v for v, m in zip(values, mask, strict=True)]
-    return values  # type: ignore[no-any-return]  # Series.tolist() is a list
+        return [missing if m else v for v, m in zip(values, mask, strict=True)]
+    return values
+
+
+def _gaps(col: Any) -> Any:
+    """Where a column is missing (NaN, None, NA, NaT), as a numpy bool array."""
+    np = _np()
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype):  # not an extension dtype (those have their own NA)
+        if dtype.kind in "iub":
+            return np.zeros(len(col), dtype=bool)  # numpy ints and bools have no gaps
+        if dtype.kind == "O":
+            kind = _pd().api.types.infer_dtype(col.to_numpy(), skipna=False)
+            if kind in ("string", "bytes"):  # all str (or bytes), no NaN/None: one C pass
+                return np.zeros(len(col), dtype=bool)
+    return col.isna().to_numpy()
 
 
 def _is_record(element: Any) -> bool:

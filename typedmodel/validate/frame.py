@@ -28,7 +28,7 @@ from typedmodel.errors import OMITTED, Issue, TypedModelWarning, ValidationError
 from typedmodel.hints import _default, _strip_optional, _unwrap_annotated, hint_to_type
 from typedmodel.schema import MISSING, Constraints, DataType, LiteralType
 from typedmodel.validate._common import _batch_type_issue, _issues_from, _np, _pd
-from typedmodel.validate.batch import BatchValidator
+from typedmodel.validate.batch import BatchValidator, _gaps
 
 __all__ = ["FrameValidator"]
 
@@ -120,7 +120,7 @@ class FrameValidator:
                 key=lambda x: (x.row if x.row is not None else -1, order.get(str(x.loc[0]), 0))
             )
             raise ValidationError(issues, hide_input=self.hide_input)
-        return pd.DataFrame(out, index=frame.index)
+        return pd.DataFrame(out, index=frame.index, copy=False)  # the columns are new already
 
     def _row_wise(self, frame: Any) -> Any:
         assert self.row_wise is not None
@@ -131,7 +131,7 @@ class FrameValidator:
     # -- one column ---------------------------------------------------------------------------
 
     def _column(self, col: _Column, series: Any, np: Any) -> tuple[Any, list[Issue]]:
-        missing = series.isna().to_numpy()
+        missing = _gaps(series)
         issues: list[Issue] = []
         if missing.any() and not col.nullable:
             if col.required:
