@@ -288,6 +288,8 @@ def _check_int(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | No
     else:
         return None
     bad.extend(_numeric_constraints(col.constraints, values, missing))
+    if series.dtype == np.dtype("int64"):
+        return series, bad  # already int64 with no gaps: the column as it is
     return _int_series(series, values, missing), bad
 
 
@@ -295,7 +297,12 @@ def _int_series(series: Any, values: Any, missing: Any) -> Any:
     pd = _pd()
     if missing.any():
         return pd.Series(pd.array(values, dtype="Int64"), index=series.index).mask(missing)
-    return pd.Series(values, index=series.index, dtype="int64")
+    return _new_series(values.astype("int64", copy=False), series)
+
+
+def _new_series(values: Any, like: Any) -> Any:
+    """A Series over a freshly made array (no second copy)."""
+    return _pd().Series(values, index=like.index, copy=False)
 
 
 def _check_float(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | None:
@@ -304,7 +311,9 @@ def _check_float(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | 
         return None
     values = series.to_numpy(dtype="float64", na_value=np.nan)
     bad = _numeric_constraints(col.constraints, values, missing)
-    return _pd().Series(values, index=series.index), bad
+    if series.dtype == np.dtype("float64"):
+        return series, bad  # already float64 (gaps are NaN, as wanted)
+    return _new_series(values, series), bad
 
 
 def _numeric_constraints(c: Constraints, values: Any, missing: Any) -> _Bad:
@@ -361,7 +370,9 @@ def _check_bool(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | N
     pd = _pd()
     if missing.any():
         return pd.Series(pd.array(values, dtype="boolean"), index=series.index).mask(missing), bad
-    return pd.Series(values, index=series.index), bad
+    if kind == "b":
+        return series, bad
+    return _new_series(values, series), bad
 
 
 def _check_str(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | None:
@@ -371,6 +382,8 @@ def _check_str(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | No
     if kind in "iufbM":
         return series, [(np.flatnonzero(~missing), "string_type", "Input should be a valid string")]
     is_text = isinstance(series.dtype, pd.StringDtype)
+    if not is_text and not missing.any():
+        is_text = pd.api.types.infer_dtype(series, skipna=False) == "string"
     if not is_text and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
         return None
     return series, _string_constraints(col.constraints, series, missing)
