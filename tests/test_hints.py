@@ -634,3 +634,44 @@ def test_constraints_on_the_batch_element_go_on_the_column() -> None:
     )
     with pytest.raises(tm.ValidationError, match="at least 1 character"):
         count([""])
+
+
+def test_a_params_model_with_a_nested_model_default() -> None:
+    class Style(pydantic.BaseModel):
+        bold: bool = False
+
+    class Options(pydantic.BaseModel):
+        style: Style = Style()
+
+    @tm.typed
+    def shout(model_input: list[str], params: Optional[Options] = None) -> list[str]:  # noqa: UP045
+        assert params is not None
+        return [s.upper() if params.style.bold else s for s in model_input]
+
+    params = tm.signature_of(shout).params
+    assert params is not None
+    assert params.params[0].default == {"bold": False}
+    assert shout(["a"]) == ["a"]
+    assert shout(["a"], params={"style": {"bold": True}}) == ["A"]
+
+
+def test_typing_typeddict_that_pydantic_refuses_is_a_schema_error() -> None:
+    import sys
+    import typing
+
+    class Plain(typing.TypedDict):
+        a: int
+
+    if sys.version_info >= (3, 12):
+        assert tm.signature_of(tm.typed(_predict_over(Plain))).inputs is not None
+    else:
+        with pytest.raises(tm.SchemaError, match="typing_extensions.TypedDict"):
+            tm.typed(_predict_over(Plain))
+
+
+def _predict_over(element: Any) -> Any:
+    def predict(model_input):  # type: ignore[no-untyped-def]
+        return model_input
+
+    predict.__annotations__ = {"model_input": list[element]}
+    return predict

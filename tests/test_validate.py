@@ -801,3 +801,24 @@ def test_gaps_in_string_columns_of_every_dtype_mean_missing(dtype: Any) -> None:
     assert [(i.row, i.loc, i.type) for i in info.value.issues] == [(1, ("name",), "missing")]
     ok = BatchValidator(Named).validate(frame.iloc[:1])
     assert ok == [Named(name="a", note=None)]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_explicit_string_column_gaps_are_missing_in_every_dtype(dtype: Any) -> None:
+    schema = tm.Schema([tm.ColSpec("string", "s")])
+    with pytest.raises(tm.ValidationError) as info:
+        SchemaEnforcer(schema).validate(pd.DataFrame({"s": pd.Series(["a", None], dtype=dtype)}))
+    assert [(i.row, i.loc, i.type) for i in info.value.issues] == [(1, ("s",), "missing")]
+
+
+def test_explicit_mixed_object_column_flags_only_the_wrong_values() -> None:
+    schema = tm.Schema([tm.ColSpec("double", "d"), tm.ColSpec("integer", "i")])
+    frame = pd.DataFrame({"d": pd.Series([1, "x", 2.5], dtype=object), "i": [1.5, 2.0, 3.0]})
+    with pytest.raises(tm.ValidationError) as info:
+        SchemaEnforcer(schema).validate(frame)
+    assert [(i.row, i.loc) for i in info.value.issues] == [(1, ("d",)), (0, ("i",))]
+    messages = [i.msg for i in info.value.issues]
+    assert messages == [
+        "Input should be a double without loss of value",
+        "Input should be an integer without loss of value",
+    ]

@@ -86,7 +86,7 @@ def render_docs(obj: Any, /, *, format: str = "markdown") -> str:
         SchemaError: when `obj` has no signature to document.
         ModelFileError: for a path that is not a readable model directory.
 
-    Example:
+    Examples:
         >>> import typedmodel as tm
         >>> @tm.typed
         ... def lengths(model_input: list[str]) -> list[int]:

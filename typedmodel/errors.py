@@ -101,13 +101,13 @@ def _short_repr(value: Any) -> str:
 class ValidationError(TypedModelError, ValueError):
     """Bad data: every issue of the batch, collected and raised once.
 
-    The message starts with the count, then lists the first ten issues::
+    The message starts with the count, then lists the first ten issues:
 
         2 validation errors in model_input
           row 0 -> age: Input should be a valid integer [input='old']
           row 3 -> income: Field required
 
-    Example:
+    Examples:
         >>> from typedmodel import Issue, ValidationError
         >>> issue = Issue(0, ("age",), "int_parsing", "Input should be a valid integer")
         >>> err = ValidationError([issue])

@@ -66,7 +66,7 @@ else:
         the fields' types) instead of a list of objects; validation runs column by column,
         vectorised, and reports the same issues as ``list[Row]`` would.
 
-        Example:
+        Examples:
             >>> import pydantic, typedmodel as tm
             >>> class Row(pydantic.BaseModel):
             ...     x: float
@@ -302,8 +302,9 @@ def _params_schema(hint: Any, where: str) -> ParamSchema | None:
         if not isinstance(dtype, (DataType, Object)):
             dtype = _nearest_datatype(dtype, f"{where} field {name!r}")
         default = _default(info)
+        default = None if default is MISSING else _jsonable(default)  # a model default as a dict
         try:
-            spec = ParamSpec(wire, dtype, None if default is MISSING else default, shape)
+            spec = ParamSpec(wire, dtype, default, shape)
         except SchemaError as exc:
             raise SchemaError(f"{where} field {name!r}: {exc}") from None
         specs.append(spec)
@@ -335,7 +336,7 @@ _SCALARS: dict[Any, DataType] = {
 def hint_to_type(hint: Any, *, where: str = "hint") -> DType:
     """The schema node of one element hint.
 
-    Example:
+    Examples:
         >>> hint_to_type(dict[str, list[float]])
         Map(Array(DataType.double))
     """

@@ -48,7 +48,7 @@ def infer_schema(data: Any) -> Schema:
     Raises:
         SchemaError: for values of mixed types (``[1, "a"]``) and data with no MLflow type.
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> infer_schema(pd.DataFrame({"x": [1.5, None]}))
         Schema([ColSpec(DataType.double, name='x', required=False)])
@@ -96,7 +96,7 @@ def infer_signature(
     Params: a scalar gives its DataType, a list gives shape ``(-1,)``; the example values become
     the defaults.
 
-    Example:
+    Examples:
         >>> sig = infer_signature(["hi"], ["there"], params={"temperature": 0.5})
         >>> sig.params
         ParamSchema([ParamSpec('temperature', DataType.double, 0.5)])

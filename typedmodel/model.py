@@ -59,17 +59,13 @@ class Compiled:
         if explicit is not None and not isinstance(explicit, ModelSignature):
             raise SchemaError(f"signature= must be a ModelSignature, got {explicit!r}")
         self.signature = _merge(hints, explicit)
-        self.input: BatchValidator | FrameValidator | SchemaEnforcer | None = None
-        if hints.input_kind is BatchKind.LIST:
-            self.input = BatchValidator(
-                hints.element_hint, strict=options.strict, hide_input=options.hide_input
-            )
-        elif hints.input_kind is BatchKind.COLUMNAR:
-            self.input = FrameValidator(
-                hints.element_hint, strict=options.strict, hide_input=options.hide_input
-            )
-        elif self.signature is not None and self.signature.inputs is not None:
-            self.input = SchemaEnforcer(self.signature.inputs, hide_input=options.hide_input)
+        try:
+            self.input = self._input_validator()
+        except (pydantic.PydanticUserError, pydantic.PydanticSchemaGenerationError) as exc:
+            # pydantic refuses the hint (typing.TypedDict before Python 3.12, say): a definition
+            # error, raised where the class is defined, like every other bad hint.
+            name = getattr(hints.func, "__qualname__", "predict")
+            raise SchemaError(f"{name}: pydantic can't validate the input hint: {exc}") from None
         self.output: OutputValidator | None = None
         if options.validate_output and hints.output_kind is BatchKind.LIST:
             self.output = output_validator(hints.return_hint, batch=True)
@@ -82,6 +78,20 @@ class Compiled:
         self.takes_params = hints.params_name is not None
         self.has_params_schema = params_schema is not None or hints.params_model is not None
         self.wants_frame = hints.input_kind is BatchKind.FRAME
+
+    def _input_validator(self) -> BatchValidator | FrameValidator | SchemaEnforcer | None:
+        hints, options = self.hints, self.options
+        if hints.input_kind is BatchKind.LIST:
+            return BatchValidator(
+                hints.element_hint, strict=options.strict, hide_input=options.hide_input
+            )
+        if hints.input_kind is BatchKind.COLUMNAR:
+            return FrameValidator(
+                hints.element_hint, strict=options.strict, hide_input=options.hide_input
+            )
+        if self.signature is not None and self.signature.inputs is not None:
+            return SchemaEnforcer(self.signature.inputs, hide_input=options.hide_input)
+        return None
 
     def validate_input(self, data: Any) -> Any:
         if self.input is not None:
@@ -261,7 +271,7 @@ def _inherited_options(cls: type) -> Options:
 class PythonModel:
     """Base class for typed models: a subclass's ``predict`` is wrapped from its hints.
 
-    Example:
+    Examples:
         >>> import typedmodel as tm
         >>> class Doubler(tm.PythonModel):
         ...     def predict(self, context, model_input: list[float]) -> list[float]:
@@ -311,7 +321,7 @@ def typed(
         validate_output: validate predict's output against its return hint.
         hide_input: leave input values out of error messages and issues (sensitive data).
 
-    Example:
+    Examples:
         >>> import typedmodel as tm
         >>> @tm.typed
         ... def lengths(model_input: list[str]) -> list[int]:
@@ -383,7 +393,7 @@ def signature_of(obj: Any) -> ModelSignature:
     Raises:
         SchemaError: when `obj` has neither hints nor an explicit signature.
 
-    Example:
+    Examples:
         >>> import typedmodel as tm
         >>> @tm.typed
         ... def scores(model_input: list[str]) -> list[float]:

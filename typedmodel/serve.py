@@ -611,7 +611,7 @@ def create_app(
         TypedModelError: for a model the server can't validate requests for (untyped and
             without a saved signature), or a model directory that can't be loaded.
 
-    Example:
+    Examples:
         >>> import typedmodel as tm
         >>> from typedmodel.serve import create_app
         >>> @tm.typed
@@ -671,7 +671,7 @@ def run(
     ``max_workers``). The default bind is loopback only: pass ``host="0.0.0.0"`` to listen on
     every interface.
 
-    Example:
+    Examples:
         >>> from typedmodel.serve import run
         >>> run("scorer/", port=5000)  # doctest: +SKIP
     """

@@ -23,7 +23,7 @@ class ModelSignature:
     ``signature:`` in an ``MLmodel`` file (each part a JSON string, or None), and
     `from_dict()` reads what MLflow writes.
 
-    Example:
+    Examples:
         >>> from typedmodel import ColSpec, Schema
         >>> sig = ModelSignature(inputs=Schema([ColSpec("double", "x")]))
         >>> sig.to_dict()["inputs"]

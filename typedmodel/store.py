@@ -1,6 +1,6 @@
 """Saved models: a directory with its signature and examples, loadable here and by MLflow.
 
-Layout of a model directory::
+Layout of a model directory:
 
     MLmodel                     YAML: signature (MLflow form), flavors, versions, example info
     model.pkl                   the model, pickled with cloudpickle
@@ -100,7 +100,7 @@ def save_model(
     no half-written model at `path`. An existing non-empty directory is refused unless
     `overwrite`.
 
-    Example:
+    Examples:
         >>> import tempfile, typedmodel as tm
         >>> @tm.typed
         ... class Upper:

@@ -19,7 +19,7 @@ from typedmodel.schema.nodes import MISSING, Constraints, DataType, DType, _hold
 class ColSpec:
     """A column: its type, its name (None for an unnamed column) and whether it is required.
 
-    Example:
+    Examples:
         >>> ColSpec("double", "x")
         ColSpec(DataType.double, name='x')
     """
@@ -57,7 +57,7 @@ class TensorSpec:
     `type` may be a numpy dtype, a numpy scalar type (``np.float32``), a dtype string
     (``"float32"``) or a numeric DataType.
 
-    Example:
+    Examples:
         >>> TensorSpec("float32", (-1, 28, 28))
         TensorSpec('float32', (-1, 28, 28))
     """

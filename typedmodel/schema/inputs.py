@@ -26,7 +26,7 @@ from typedmodel.schema.form import (
 class Schema:
     """The inputs or outputs of a model: all `ColSpec` or all `TensorSpec`.
 
-    Example:
+    Examples:
         >>> s = Schema([ColSpec("double", "x"), ColSpec("string", "y", required=False)])
         >>> s.input_names(), s.required_input_names()
         (['x', 'y'], ['x'])

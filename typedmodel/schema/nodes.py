@@ -39,7 +39,7 @@ class DataType(enum.Enum):
 
     `DataType("double")` and `DataType.double` are the same member.
 
-    Example:
+    Examples:
         >>> DataType("long").to_python()
         <class 'int'>
         >>> DataType.float.to_numpy()
@@ -155,7 +155,7 @@ def _datatype(value: DataType | str, what: str) -> DataType:
 class Constraints:
     """Limits on a value, as pydantic's `Field` states them; carried for validation and docs.
 
-    Example:
+    Examples:
         >>> Constraints(ge=0, le=130)
         Constraints(ge=0, le=130)
     """
@@ -203,7 +203,7 @@ class AnyType:
 class Array:
     """A list whose items all have `dtype`.
 
-    Example:
+    Examples:
         >>> Array("double")
         Array(DataType.double)
     """
@@ -221,7 +221,7 @@ class Array:
 class Map:
     """A dict with string keys and values of `value_type`.
 
-    Example:
+    Examples:
         >>> Map("double")
         Map(DataType.double)
     """
@@ -277,7 +277,7 @@ class Property:
 class Object:
     """A JSON object with known fields, kept sorted by name (as MLflow does).
 
-    Example:
+    Examples:
         >>> Object([Property("b", "long"), Property("a", "string")]).properties[0].name
         'a'
     """
@@ -314,7 +314,7 @@ class Object:
 class UnionType:
     """A value of one of several types (MLflow has no union: it reads this as ``any``).
 
-    Example:
+    Examples:
         >>> UnionType(["long", "string"])
         UnionType([DataType.long, DataType.string])
     """
@@ -342,7 +342,7 @@ class LiteralType:
 
     The values are strings, integers or booleans (floats too, though rarely wise).
 
-    Example:
+    Examples:
         >>> LiteralType(["a", "b"]).base
         DataType.string
     """

@@ -35,7 +35,7 @@ class ParamSpec:
 
     The default is checked against the type and shape when the spec is built.
 
-    Example:
+    Examples:
         >>> ParamSpec("temperature", "double", 1)
         ParamSpec('temperature', DataType.double, 1.0)
     """
@@ -201,7 +201,7 @@ def _check_value(dtype: DType, value: Any, where: str) -> Any:
 class ParamSchema:
     """The inference parameters a model takes.
 
-    Example:
+    Examples:
         >>> ParamSchema([ParamSpec("k", "long", 3)]).defaults()
         {'k': 3}
     """

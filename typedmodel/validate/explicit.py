@@ -101,8 +101,9 @@ class SchemaEnforcer:
             values = array(pos)
             if isinstance(spec.type, DataType) and _holds(values, spec.type):
                 # Already the schema's dtype: only gaps in a required column can be wrong
-                # (an object column holds only when it has no gaps at all).
-                if spec.required and getattr(values.dtype, "kind", "") != "O":
+                # (a numpy object column holds only when it has no gaps at all).
+                plain_objects = isinstance(values.dtype, _np().dtype) and values.dtype.kind == "O"
+                if spec.required and not plain_objects:
                     issues.extend(_array_gaps(values, key))
                 continue
             widened = _widen(values, spec.type) if isinstance(spec.type, DataType) else None
@@ -182,7 +183,7 @@ class SchemaEnforcer:
                     int(r),
                     (key,),
                     "value_type",
-                    f"Input should be a {want} without loss of value",
+                    f"Input should be {_article(want)} {want} without loss of value",
                     OMITTED if self.hide_input else values[r],
                 )
                 for r in np.flatnonzero(bad)
@@ -427,12 +428,15 @@ def _cast_object(col: Any, mask: Any, target: DataType) -> tuple[Any, Any]:
     if target is DataType.datetime and kind == "string":
         parsed = pd.to_datetime(col, errors="coerce", format="ISO8601")
         return parsed, ~mask & parsed.isna().to_numpy()
-    # Row by row: which values are of the wrong type.
-    py = target.to_python()
+    # Row by row: which values are of the wrong type (an int is a fine float, a bool no number).
+    accepted: tuple[type, ...] = (
+        (int, float) if target.to_python() is float else (target.to_python(),)
+    )
+    numeric = target.is_numeric
     values = col.tolist()
     bad = np.array(
         [
-            not m and not (isinstance(v, py) and not (py is int and isinstance(v, bool)))
+            not m and not (isinstance(v, accepted) and not (numeric and isinstance(v, bool)))
             for v, m in zip(values, mask, strict=True)
         ],
         dtype=bool,
@@ -496,7 +500,7 @@ def _tensor(value: Any, spec: TensorSpec, name: str | None, issues: list[Issue])
 def tree_to_hint(dtype: DType) -> Any:
     """A Python type that pydantic validates as `dtype` describes.
 
-    Example:
+    Examples:
         >>> tree_to_hint(Array("double"))
         list[float]
     """
@@ -533,3 +537,7 @@ _PY_HINTS: dict[DataType, Any] = {
     DataType.binary: bytes,
     DataType.datetime: _dt.datetime,
 }
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
