@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import runpy
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+_JSON_BLOCK = re.compile(r"^```json\n(.*?)^```", re.S | re.M)
 
 
 def _blocks() -> list[tuple[str, str]]:
@@ -40,7 +44,8 @@ def test_doc_block_runs(
     where: str, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    exec(compile(code, where, "exec"), {"__name__": "__doc_example__"})  # our own docs
+    # Our own docs, run as a reader's script would: without this file's __future__ imports.
+    exec(compile(code, where, "exec", dont_inherit=True), {"__name__": "__doc_example__"})
 
 
 def test_quickstart_runs_as_a_script() -> None:
@@ -53,3 +58,54 @@ def test_quickstart_runs_as_a_script() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert '"inputs"' in result.stdout
+
+
+@pytest.fixture(autouse=True)
+def _restore_global_state() -> Iterator[None]:
+    """Doc blocks may set up MLflow as a reader would (a tracking URI, an environment
+    variable): undo that after each test, so no other test runs against it."""
+    environ = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(environ)
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is not None:
+        mlflow.set_tracking_uri(None)
+
+
+def _json_blocks() -> list[tuple[str, str]]:
+    out = []
+    for path in DOC_FILES:
+        for i, match in enumerate(_JSON_BLOCK.finditer(path.read_text(encoding="utf-8"))):
+            out.append((f"{path.relative_to(ROOT)}#json{i}", match.group(1)))
+    return out
+
+
+def test_there_are_json_blocks() -> None:
+    assert _json_blocks(), "the docs have no json block"
+
+
+@pytest.mark.parametrize(("where", "text"), _json_blocks(), ids=[w for w, _ in _json_blocks()])
+def test_doc_json_block_parses(where: str, text: str) -> None:
+    json.loads(text)
+
+
+def test_docs_site_builds_strictly(tmp_path: Path) -> None:
+    """mkdocs.yml, docs/ and its build hook: the site builds with no warning (strict mode).
+
+    The hook renders a real model's docs with typedmodel while the site is built, so this also
+    checks that generated page against the current code.
+    """
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (tmp_path / "generated.html").read_text(encoding="utf-8")
+    assert "Age in whole years" in page  # the field description, rendered by render_docs
+    assert (tmp_path / "generated" / "scorer.html").is_file()
