@@ -665,7 +665,7 @@ def test_typing_typeddict_that_pydantic_refuses_is_a_schema_error() -> None:
     if sys.version_info >= (3, 12):
         assert tm.signature_of(tm.typed(_predict_over(Plain))).inputs is not None
     else:
-        with pytest.raises(tm.SchemaError, match="typing_extensions.TypedDict"):
+        with pytest.raises(tm.SchemaError, match=r"typing_extensions\.TypedDict"):
             tm.typed(_predict_over(Plain))
 
 
