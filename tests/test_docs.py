@@ -26,8 +26,7 @@ from jsonschema import Draft202012Validator
 
 import typedmodel as tm
 from tests.strategies import signatures
-from typedmodel import docs
-from typedmodel.docs import render_docs
+from typedmodel.docs import _examples, _jsonschema, _text, _util, _visitor, render_docs
 from typedmodel.schema import NODE_KINDS
 from typedmodel.validate import REQUEST_KEYS, SchemaEnforcer, parse_request
 
@@ -296,7 +295,9 @@ def test_class_instance_and_function_titles_and_docstrings() -> None:
 def test_docstring_examples_run() -> None:
     import doctest
 
-    result = doctest.testmod(docs)
+    import typedmodel.docs
+
+    result = doctest.testmod(typedmodel.docs)
     assert result.attempted >= 4
     assert result.failed == 0
 
@@ -470,8 +471,8 @@ def test_markdown_example_request_and_curl() -> None:
     body = json.loads(md.split("## Example request")[1].split("```json\n")[1].split("```")[0])
     assert set(body) == {"inputs", "params"}
     assert body["params"] == {"threshold": 0.5, "top_k": 3, "stops": []}
-    assert docs.CURL in md
-    assert docs.CURL == (
+    assert _util.CURL in md
+    assert _util.CURL == (
         "curl -X POST http://127.0.0.1:5000/invocations "
         "-H 'Content-Type: application/json' -d @request.json"
     )
@@ -1001,14 +1002,14 @@ def test_an_untyped_saved_model_without_signature(tmp_path: Path) -> None:
 
 
 def test_visitors_cover_every_node_kind() -> None:
-    for visitor in (docs._TypeText, docs._Example, docs._JsonSchema):
+    for visitor in (_text._TypeText, _examples._Example, _jsonschema._JsonSchema):
         assert set(visitor._methods) == set(NODE_KINDS)
 
 
 def test_a_visitor_missing_a_kind_fails_when_defined() -> None:
     with pytest.raises(TypeError, match=r"visit_literal_type"):
 
-        class Partial(docs._NodeVisitor[None, str]):
+        class Partial(_visitor._NodeVisitor[None, str]):
             def visit_data_type(self, node: Any, context: None) -> str:
                 return ""
 
@@ -1030,7 +1031,7 @@ def test_a_visitor_missing_a_kind_fails_when_defined() -> None:
 
 def test_a_visitor_refuses_a_non_node() -> None:
     with pytest.raises(tm.SchemaError, match="not a schema type node"):
-        docs._JsonSchema().visit("double", tm.Constraints())  # type: ignore[arg-type]
+        _jsonschema._JsonSchema().visit("double", tm.Constraints())  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------

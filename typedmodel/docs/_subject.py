@@ -1,0 +1,93 @@
+"""What is documented: title, docstring, signature and an example request, from any
+documentable object.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from typedmodel.errors import SchemaError
+from typedmodel.signature import ModelSignature
+from typedmodel.store import SERVING_EXAMPLE, LoadedModel, ModelFileError, read_mlmodel
+
+
+@dataclass(frozen=True)
+class _Subject:
+    title: str
+    doc: str | None
+    signature: ModelSignature | None
+    saved_example: Any = None  # the saved serving_input_example.json, when there is one
+    saved_example_name: str = SERVING_EXAMPLE
+
+
+def _subject(obj: Any) -> _Subject:
+    if isinstance(obj, (str, os.PathLike)):
+        directory = Path(obj)
+        meta = read_mlmodel(directory)
+        name, example = _saved_example(directory, meta)
+        return _Subject(
+            directory.resolve().name, None, _signature_from(meta, directory), example, name
+        )
+    if isinstance(obj, ModelSignature):
+        return _Subject("Model", None, obj)
+    if isinstance(obj, LoadedModel):
+        name, example = _saved_example(obj.path, read_mlmodel(obj.path))
+        title = _title_of(obj.model)
+        return _Subject(title, _doc_of(obj.model), obj.signature, example, name)
+    from typedmodel.model import signature_of
+
+    return _Subject(_title_of(obj), _doc_of(obj), signature_of(obj))
+
+
+def _signature_from(meta: dict[str, Any], directory: Path) -> ModelSignature | None:
+    raw = meta.get("signature")
+    if raw is None:
+        return None
+    try:
+        return ModelSignature.from_dict(raw)
+    except SchemaError as exc:
+        raise ModelFileError(f"{directory} has a bad signature in its MLmodel: {exc}") from None
+
+
+def _saved_example(directory: Path, meta: dict[str, Any]) -> tuple[str, Any]:
+    info = meta.get("saved_input_example_info")
+    name = SERVING_EXAMPLE
+    if isinstance(info, dict) and isinstance(info.get("serving_input_path"), str):
+        name = info["serving_input_path"]
+    file = directory / name
+    if not file.is_file():
+        return name, None
+    try:
+        return name, json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{file} is not valid JSON: {exc}") from None
+
+
+def _target(obj: Any) -> Any:
+    """The class or function that names and documents `obj` (an instance's class)."""
+    if isinstance(obj, type) or inspect.isfunction(obj) or inspect.ismethod(obj):
+        return obj
+    return type(obj)
+
+
+def _title_of(obj: Any) -> str:
+    return str(getattr(_target(obj), "__name__", "Model"))
+
+
+def _doc_of(obj: Any) -> str | None:
+    target = _target(obj)
+    if isinstance(target, type):
+        # The class's own docstring (not one inherited from PythonModel), else predict's.
+        doc = target.__dict__.get("__doc__") or getattr(
+            target.__dict__.get("predict"), "__doc__", None
+        )
+    else:
+        doc = getattr(target, "__doc__", None)
+    if not isinstance(doc, str) or not doc.strip():
+        return None
+    return inspect.cleandoc(doc)
