@@ -31,7 +31,8 @@ import pandas as pd
 import pytest
 
 import typedmodel as tm
-from typedmodel.serve import DEFAULT_MAX_BODY_BYTES, _jsonable, create_app
+from typedmodel._json import jsonable as _jsonable
+from typedmodel.serve import DEFAULT_MAX_BODY_BYTES, create_app
 
 STARTUP_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 30.0

@@ -40,11 +40,8 @@ names only the exception's type.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
-import datetime as _dt
-import enum
 import functools
 import inspect
 import io
@@ -53,11 +50,9 @@ import logging
 import math
 import os
 import re
-import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 try:
@@ -71,6 +66,7 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess with
         f'typedmodel.serve needs the serve extra ({_exc}): pip install "typedmodel[serve]"'
     ) from _exc
 
+from typedmodel._json import jsonable
 from typedmodel.errors import OMITTED, Issue, TypedModelError, ValidationError
 from typedmodel.model import Compiled, compiled_of
 from typedmodel.signature import ModelSignature
@@ -307,7 +303,7 @@ def _invalid(exc: ValidationError, *, show_inputs: bool) -> bytes:
         )
     message = str(ValidationError(exc.issues, title=exc.title, hide_input=not shown))
     try:
-        issues = [_jsonable(i, fallback=repr) for i in exc.errors(include_input=shown)]
+        issues = [jsonable(i, fallback=repr) for i in exc.errors(include_input=shown)]
         return _error_body("INVALID_INPUT", message, issues)
     except (RecursionError, ValueError, TypeError):  # an input too deep or odd to write back
         message = str(ValidationError(exc.issues, title=exc.title, hide_input=True))
@@ -350,77 +346,6 @@ def _bad_request(msg: str, type_: str) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # Outputs as JSON
 # ---------------------------------------------------------------------------------------------
-
-
-def _jsonable(value: Any, *, fallback: Callable[[Any], Any] | None = None) -> Any:
-    """`value` as plain JSON values: see the module docstring for the rules.
-
-    Raises:
-        TypeError: for a value JSON can't hold (unless `fallback` turns it into one).
-    """
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, enum.Enum):
-        return _jsonable(value.value, fallback=fallback)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {_key(k): _jsonable(v, fallback=fallback) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v, fallback=fallback) for v in value]
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if _is_missing(value):
-        return None
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    return _jsonable_other(value, fallback)
-
-
-def _jsonable_other(value: Any, fallback: Callable[[Any], Any] | None) -> Any:
-    np = sys.modules.get("numpy")
-    pd = sys.modules.get("pandas")
-    if np is not None and isinstance(value, (np.ndarray, np.generic)):
-        if value.dtype.kind in "mM":  # datetime64 / timedelta64: microseconds give Python types
-            value = value.astype(f"{value.dtype.str[1:2]}8[us]")
-        return _jsonable(value.tolist(), fallback=fallback)
-    if pd is not None and isinstance(value, pd.DataFrame):
-        return _jsonable(value.to_dict(orient="records"), fallback=fallback)
-    if pd is not None and isinstance(
-        value, (pd.Series, pd.Index, pd.api.extensions.ExtensionArray)
-    ):
-        return _jsonable(list(value), fallback=fallback)
-    dump = getattr(value, "model_dump", None)
-    if callable(dump) and not isinstance(value, type):
-        return _jsonable(dump(by_alias=True), fallback=fallback)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = dataclasses.fields(value)
-        return {f.name: _jsonable(getattr(value, f.name), fallback=fallback) for f in fields}
-    if isinstance(value, _dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, Path):
-        return str(value)
-    from pydantic_core import PydanticSerializationError, to_jsonable_python
-
-    try:  # Decimal, UUID and the rest of what pydantic knows
-        return to_jsonable_python(value, inf_nan_mode="null")
-    except PydanticSerializationError:
-        if fallback is not None:
-            return fallback(value)
-        raise TypeError(f"a {type(value).__name__} value can't be written as JSON") from None
-
-
-def _key(key: Any) -> str:
-    if isinstance(key, enum.Enum):
-        key = key.value
-    return key if isinstance(key, str) else str(_jsonable(key, fallback=repr))
-
-
-def _is_missing(value: Any) -> bool:
-    pd = sys.modules.get("pandas")
-    return pd is not None and (value is pd.NaT or value is pd.NA)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,7 +456,7 @@ class _Server:
             logger.exception("predict raised %s", type(exc).__name__)
             return 500, self._model_error(f"The model raised {type(exc).__name__}", exc)
         try:
-            return 200, json.dumps({"predictions": _jsonable(output)}, allow_nan=False).encode()
+            return 200, json.dumps({"predictions": jsonable(output)}, allow_nan=False).encode()
         except (TypeError, ValueError, RecursionError) as exc:
             logger.exception("predict's output can't be written as JSON")
             return 500, self._model_error("The model's output can't be written as JSON", exc)

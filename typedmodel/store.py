@@ -15,11 +15,9 @@ Loading unpickles code: load only directories you trust. `signature_of(path)` re
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 import inspect
 import json
-import math
 import os
 import platform
 import shutil
@@ -30,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from typedmodel._json import jsonable
 from typedmodel.errors import Issue, SchemaError, TypedModelError, ValidationError
 from typedmodel.infer import infer_schema
 from typedmodel.model import compiled_of
@@ -297,50 +296,11 @@ def _frame_split(frame: Any) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    """JSON-ready: bytes as base64, datetimes as ISO 8601, NaN/None/NA as null, numpy as Python."""
-    import numpy as np
-
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, float):
-        return None if not math.isfinite(value) else value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return None if _is_nat(value) else value.isoformat()
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return _jsonable(dump(mode="json"))
-    if _is_frame(value):
-        return _jsonable(value.to_dict(orient="records"))
-    tolist = getattr(value, "tolist", None)
-    if callable(tolist):
-        return _jsonable(tolist())
-    if _is_missing(value):
-        return None
-    raise SchemaError(f"input_example holds {type(value).__name__} values, which JSON can't hold")
-
-
-def _is_nat(value: Any) -> bool:
-    import pandas as pd
-
-    return value is pd.NaT
-
-
-def _is_missing(value: Any) -> bool:
-    import pandas as pd
-
-    return value is pd.NA or value is pd.NaT
+    """JSON-ready example data (see `typedmodel._json`); a value JSON can't hold is an error."""
+    try:
+        return jsonable(value)
+    except TypeError as exc:
+        raise SchemaError(f"input_example can't be written as JSON: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------
