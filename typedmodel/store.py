@@ -328,14 +328,18 @@ def read_mlmodel(path: str | os.PathLike[str]) -> dict[str, Any]:
 def read_signature(path: str | os.PathLike[str]) -> ModelSignature | None:
     """The signature saved in a model directory, read from ``MLmodel`` alone (safe to call on
     a directory you don't trust: nothing is unpickled)."""
-    meta = read_mlmodel(path)
-    sig = meta.get("signature")
-    if sig is None:
+    return signature_in(read_mlmodel(path), Path(path))
+
+
+def signature_in(meta: Mapping[str, Any], directory: Path) -> ModelSignature | None:
+    """The signature of a parsed ``MLmodel`` (None when it has none)."""
+    raw = meta.get("signature")
+    if raw is None:
         return None
     try:
-        return ModelSignature.from_dict(sig)
+        return ModelSignature.from_dict(raw)
     except SchemaError as exc:
-        raise ModelFileError(f"{Path(path) / MLMODEL} has a bad signature: {exc}") from None
+        raise ModelFileError(f"{directory / MLMODEL} has a bad signature: {exc}") from None
 
 
 @dataclass

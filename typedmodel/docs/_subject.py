@@ -11,9 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from typedmodel.errors import SchemaError
 from typedmodel.signature import ModelSignature
-from typedmodel.store import SERVING_EXAMPLE, LoadedModel, ModelFileError, read_mlmodel
+from typedmodel.store import (
+    SERVING_EXAMPLE,
+    LoadedModel,
+    ModelFileError,
+    read_mlmodel,
+    signature_in,
+)
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ def _subject(obj: Any) -> _Subject:
         meta = read_mlmodel(directory)
         name, example = _saved_example(directory, meta)
         return _Subject(
-            directory.resolve().name, None, _signature_from(meta, directory), example, name
+            directory.resolve().name, None, signature_in(meta, directory), example, name
         )
     if isinstance(obj, ModelSignature):
         return _Subject("Model", None, obj)
@@ -42,16 +47,6 @@ def _subject(obj: Any) -> _Subject:
     from typedmodel.model import signature_of
 
     return _Subject(_title_of(obj), _doc_of(obj), signature_of(obj))
-
-
-def _signature_from(meta: dict[str, Any], directory: Path) -> ModelSignature | None:
-    raw = meta.get("signature")
-    if raw is None:
-        return None
-    try:
-        return ModelSignature.from_dict(raw)
-    except SchemaError as exc:
-        raise ModelFileError(f"{directory} has a bad signature in its MLmodel: {exc}") from None
 
 
 def _saved_example(directory: Path, meta: dict[str, Any]) -> tuple[str, Any]:

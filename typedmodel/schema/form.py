@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from typedmodel.errors import SchemaError
-
-if TYPE_CHECKING:
-    pass
-
 from typedmodel.schema.columns import ColSpec, Spec, TensorSpec
 from typedmodel.schema.nodes import (
     EXT,

@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from typedmodel.errors import SchemaError
-
-if TYPE_CHECKING:
-    pass
-
 from typedmodel.schema.columns import ColSpec, Spec, TensorSpec
 from typedmodel.schema.form import (
     _holder_kwargs,
@@ -20,6 +16,7 @@ from typedmodel.schema.form import (
     _spec_to_dict,
     _type_with_ext,
 )
+from typedmodel.schema.nodes import _repeated
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -59,8 +56,7 @@ class Schema:
             raise SchemaError(
                 "an unnamed column can't be optional: name the columns or make them required"
             )
-        names = [s.name for s in specs if s.name is not None]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = _repeated(s.name for s in specs if s.name is not None)
         if dupes:
             raise SchemaError(f"a Schema's input names must be unique; repeated: {dupes}")
         object.__setattr__(self, "inputs", specs)

@@ -139,6 +139,15 @@ _INT_RANGES = {
 }
 
 
+def _repeated(names: Iterable[Any]) -> list[Any]:
+    """The names that occur more than once, sorted."""
+    seen: set[Any] = set()
+    repeated: set[Any] = set()
+    for name in names:
+        (repeated if name in seen else seen).add(name)
+    return sorted(repeated)
+
+
 def _datatype(value: DataType | str, what: str) -> DataType:
     if isinstance(value, DataType):
         return value
@@ -291,8 +300,7 @@ class Object:
         for prop in props:
             if not isinstance(prop, Property):
                 raise SchemaError(f"Object takes Property values, got {prop!r}")
-        names = [p.name for p in props]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = _repeated(p.name for p in props)
         if dupes:
             raise SchemaError(f"an Object's property names must be unique; repeated: {dupes}")
         object.__setattr__(self, "properties", tuple(sorted(props, key=lambda p: p.name)))

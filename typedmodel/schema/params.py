@@ -6,13 +6,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from typedmodel.errors import SchemaError
-
-if TYPE_CHECKING:
-    pass
-
 from typedmodel.schema.form import _loads, _object_from_dict, _type_to_dict
 from typedmodel.schema.nodes import (
     _INT_RANGES,
@@ -25,6 +21,7 @@ from typedmodel.schema.nodes import (
     Object,
     _datatype,
     _jsonable_param,
+    _repeated,
     _to_datetime,
 )
 
@@ -213,8 +210,7 @@ class ParamSchema:
         for spec in specs:
             if not isinstance(spec, ParamSpec):
                 raise SchemaError(f"a ParamSchema holds ParamSpec values, got {spec!r}")
-        names = [p.name for p in specs]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = _repeated(p.name for p in specs)
         if dupes:
             raise SchemaError(f"param names must be unique; repeated: {dupes}")
         object.__setattr__(self, "params", specs)
