@@ -353,7 +353,9 @@ def test_dataclass_is_an_object() -> None:
     assert isinstance(node, Object)
     assert [p.name for p in node.properties] == ["label", "x", "y"]
     assert node.property("x") == Property("x", DataType.double)
-    assert node.property("y") == Property("y", DataType.double, required=False, default=0.0)
+    assert node.property("y") == Property(
+        "y", DataType.double, required=False, default=0.0, nullable=False
+    )
     assert node.property("label").dtype == DataType.string
     assert not node.property("label").required
 
@@ -363,7 +365,7 @@ def test_typeddict_is_an_object() -> None:
         [
             Property("title", DataType.string),
             Property("year", DataType.long),
-            Property("rating", DataType.double, required=False),
+            Property("rating", DataType.double, required=False, nullable=False),
         ]
     )
 

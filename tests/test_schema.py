@@ -939,3 +939,21 @@ def test_schema_json_round_trip_without_extensions() -> None:
 def test_schema_from_json_rejects_bad_forms(text: str, match: str) -> None:
     with pytest.raises(SchemaError, match=match):
         Schema.from_json(text)
+
+
+def test_nullable_follows_required_unless_said_and_round_trips() -> None:
+    from typedmodel import ModelSignature
+
+    assert ColSpec("long", "a").nullable is False
+    assert ColSpec("long", "a", required=False).nullable is True
+    kept = ColSpec("long", "a", required=False, default=5, nullable=False)
+    assert (
+        repr(kept) == "ColSpec(DataType.long, name='a', required=False, default=5, nullable=False)"
+    )
+    prop = Property("p", "string", required=False, nullable=False)
+    sig = ModelSignature(inputs=Schema([kept, ColSpec(Object([prop]), "o")]))
+    assert ModelSignature.from_dict(sig.to_dict()) == sig
+    # MLflow's form says nothing of it unless it differs from what `required` implies.
+    assert "nullable" not in Schema([ColSpec("long", "b", required=False)]).to_json()
+    with pytest.raises(SchemaError, match="'nullable' must be"):
+        ColSpec("long", "a", nullable="no")  # type: ignore[arg-type]

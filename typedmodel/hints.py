@@ -280,6 +280,7 @@ def _batch_schema(kind: BatchKind, element: Any, where: str) -> Schema | None:
                     description=p.description,
                     default=p.default,
                     constraints=p.constraints,
+                    nullable=p.nullable,
                 )
                 for p in props
             ]
@@ -440,6 +441,7 @@ class _Translator:
             name,
             self.node(inner),
             required=not (nullable or nullable2 or optional),
+            nullable=nullable or nullable2,
             description=description,
             # None is what an optional field holds anyway: recording it would only add noise
             # to the MLflow form (and differ from what MLflow writes for the same hint).

@@ -17,10 +17,10 @@ from typedmodel.schema import (
     ColSpec,
     Constraints,
     DataType,
-    DType,
     LiteralType,
     Map,
     Object,
+    Property,
     Schema,
     TensorSpec,
     UnionType,
@@ -103,10 +103,7 @@ class _JsonSchema(_NodeVisitor[Constraints, dict[str, Any]]):
     def visit_object(self, node: Object, c: Constraints) -> dict[str, Any]:
         out: dict[str, Any] = {
             "type": "object",
-            "properties": {
-                p.name: self.holder(p.dtype, p.required, p.description, p.default, p.constraints)
-                for p in node.properties
-            },
+            "properties": {p.name: self.holder(p) for p in node.properties},
             **_constraint_keywords(c, frozenset({"props"})),
         }
         required = sorted(p.name for p in node.properties if p.required)
@@ -123,28 +120,20 @@ class _JsonSchema(_NodeVisitor[Constraints, dict[str, Any]]):
     def visit_literal_type(self, node: LiteralType, c: Constraints) -> dict[str, Any]:
         return {"enum": list(node.values), **_constraint_keywords(c, _ALL)}
 
-    def holder(
-        self,
-        dtype: DType,
-        required: bool,
-        description: str | None,
-        default: Any,
-        constraints: Constraints,
-    ) -> dict[str, Any]:
-        """A column's or property's schema: an optional one may also be null."""
-        out = self.visit(dtype, constraints)
-        if not required:
+    def holder(self, holder: ColSpec | Property) -> dict[str, Any]:
+        """A column's or property's schema: a nullable one may also be null."""
+        dtype = holder.dtype if isinstance(holder, Property) else holder.type
+        out = self.visit(dtype, holder.constraints)
+        if holder.nullable:
             out = {"anyOf": [out, {"type": "null"}]}
-        if description is not None:
-            out["description"] = description
-        if default is not MISSING:
-            out["default"] = _plain(default)
+        if holder.description is not None:
+            out["description"] = holder.description
+        if holder.default is not MISSING:
+            out["default"] = _plain(holder.default)
         return out
 
     def column(self, spec: ColSpec) -> dict[str, Any]:
-        return self.holder(
-            spec.type, spec.required, spec.description, spec.default, spec.constraints
-        )
+        return self.holder(spec)
 
 
 _TENSOR_ITEMS: dict[str, dict[str, Any]] = {

@@ -30,6 +30,7 @@ class ColSpec:
     description: str | None
     default: Any
     constraints: Constraints
+    nullable: bool
 
     def __init__(
         self,
@@ -40,10 +41,13 @@ class ColSpec:
         description: str | None = None,
         default: Any = MISSING,
         constraints: Constraints | None = None,
+        nullable: bool | None = None,
     ) -> None:
         if name is not None and (not isinstance(name, str) or not name):
             raise SchemaError(f"a column name must be a non-empty string or None, got {name!r}")
-        _set_holder(self, name, type, required, description, default, constraints, "ColSpec")
+        _set_holder(
+            self, name, type, required, description, default, constraints, nullable, "ColSpec"
+        )
 
     def __repr__(self) -> str:
         name = f", name={self.name!r}" if self.name is not None else ""

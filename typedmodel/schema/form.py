@@ -67,6 +67,8 @@ def _holder_meta(obj: ColSpec | Property) -> dict[str, Any]:
     if obj.default is not MISSING:
         meta["default"] = _jsonable_param(obj.default)
     meta.update(obj.constraints.to_dict())
+    if obj.nullable == obj.required:  # only when it differs from what `required` implies
+        meta["nullable"] = obj.nullable
     return meta
 
 
@@ -157,6 +159,8 @@ def _holder_kwargs(ext: Mapping[str, Any], dtype: DType | None = None) -> dict[s
     constraints = Constraints.from_dict(ext)
     if constraints:
         kwargs["constraints"] = constraints
+    if isinstance(ext.get("nullable"), bool):
+        kwargs["nullable"] = ext["nullable"]
     return kwargs
 
 

@@ -255,6 +255,9 @@ class Property:
         description: what the field means, for docs.
         default: the value used when it is left out, or `MISSING`.
         constraints: limits on the value.
+        nullable: whether None is a valid value. By default, as MLflow reads ``required``: a
+            field that is not required may also be None. A field with a default that isn't
+            Optional (``x: int = 5``) may be left out but is not nullable.
     """
 
     name: str
@@ -263,6 +266,7 @@ class Property:
     description: str | None
     default: Any
     constraints: Constraints
+    nullable: bool
 
     def __init__(
         self,
@@ -273,10 +277,13 @@ class Property:
         description: str | None = None,
         default: Any = MISSING,
         constraints: Constraints | None = None,
+        nullable: bool | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise SchemaError(f"a Property needs a non-empty string name, got {name!r}")
-        _set_holder(self, name, dtype, required, description, default, constraints, "Property")
+        _set_holder(
+            self, name, dtype, required, description, default, constraints, nullable, "Property"
+        )
 
     def __repr__(self) -> str:
         return f"Property({self.name!r}, {self.dtype!r}{_holder_repr(self)})"
@@ -433,10 +440,13 @@ def _set_holder(
     description: str | None,
     default: Any,
     constraints: Constraints | None,
+    nullable: bool | None,
     what: str,
 ) -> None:
     if not isinstance(required, bool):
         raise SchemaError(f"{what} 'required' must be True or False, got {required!r}")
+    if nullable is not None and not isinstance(nullable, bool):
+        raise SchemaError(f"{what} 'nullable' must be True, False or None, got {nullable!r}")
     if description is not None and not isinstance(description, str):
         raise SchemaError(f"{what} description must be a string, got {description!r}")
     if constraints is not None and not isinstance(constraints, Constraints):
@@ -449,6 +459,7 @@ def _set_holder(
     object.__setattr__(obj, "description", description)
     object.__setattr__(obj, "default", default)
     object.__setattr__(obj, "constraints", constraints or Constraints())
+    object.__setattr__(obj, "nullable", (not required) if nullable is None else nullable)
 
 
 def _holder_repr(obj: Any) -> str:
@@ -461,6 +472,8 @@ def _holder_repr(obj: Any) -> str:
         parts.append(f"default={obj.default!r}")
     if obj.constraints:
         parts.append(f"constraints={obj.constraints!r}")
+    if obj.nullable == obj.required:  # not what `required` implies on its own
+        parts.append(f"nullable={obj.nullable!r}")
     return "".join(", " + p for p in parts)
 
 
