@@ -192,15 +192,27 @@ def _fill(values: list[Any], mask: Any, missing: Any) -> list[Any]:
     return values
 
 
-def _gaps(col: Any) -> Any:
-    """Where a column is missing (NaN, None, NA, NaT), as a numpy bool array."""
+def _object_kind(col: Any) -> str | None:
+    """pandas' C-level kind of a numpy object column's values (``"string"`` when all are str,
+    gaps counted), or None for other dtypes."""
+    dtype = col.dtype
+    if isinstance(dtype, _np().dtype) and dtype.kind == "O":
+        return str(_pd().api.types.infer_dtype(col.to_numpy(), skipna=False))
+    return None
+
+
+def _gaps(col: Any, object_kind: str | None = None) -> Any:
+    """Where a column is missing (NaN, None, NA, NaT), as a numpy bool array.
+
+    `object_kind` is `_object_kind(col)` when the caller has it already.
+    """
     np = _np()
     dtype = col.dtype
     if isinstance(dtype, np.dtype):  # not an extension dtype (those have their own NA)
         if dtype.kind in "iub":
             return np.zeros(len(col), dtype=bool)  # numpy ints and bools have no gaps
         if dtype.kind == "O":
-            kind = _pd().api.types.infer_dtype(col.to_numpy(), skipna=False)
+            kind = object_kind if object_kind is not None else _object_kind(col)
             if kind in ("string", "bytes"):  # all str (or bytes), no NaN/None: one C pass
                 return np.zeros(len(col), dtype=bool)
     return col.isna().to_numpy()

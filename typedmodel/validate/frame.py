@@ -28,7 +28,7 @@ from typedmodel.errors import OMITTED, Issue, TypedModelWarning, ValidationError
 from typedmodel.hints import _default, _strip_optional, _unwrap_annotated, hint_to_type
 from typedmodel.schema import MISSING, Constraints, DataType, LiteralType
 from typedmodel.validate._common import _batch_type_issue, _issues_from, _np, _pd
-from typedmodel.validate.batch import BatchValidator, _gaps
+from typedmodel.validate.batch import BatchValidator, _gaps, _object_kind
 
 __all__ = ["FrameValidator"]
 
@@ -131,7 +131,8 @@ class FrameValidator:
     # -- one column ---------------------------------------------------------------------------
 
     def _column(self, col: _Column, series: Any, np: Any) -> tuple[Any, list[Issue]]:
-        missing = _gaps(series)
+        object_kind = _object_kind(series)  # one C pass over an object column, shared below
+        missing = _gaps(series, object_kind)
         issues: list[Issue] = []
         if missing.any() and not col.nullable:
             if col.required:
@@ -142,8 +143,9 @@ class FrameValidator:
             else:
                 series = series.where(~missing, col.default) if col.default is not None else series
                 missing = series.isna().to_numpy()
+                object_kind = None  # the filled column is a new one
         check = _CHECKS.get(col.kind)
-        result = check(col, series, missing) if check is not None else None
+        result = check(col, series, missing, object_kind) if check is not None else None
         if result is None:  # a dtype pydantic reads value by value
             return self._by_pydantic(col, series, missing, issues)
         values, bad = result
@@ -262,7 +264,9 @@ def _numpy_kind(series: Any) -> str:
     return str(getattr(numpy_dtype, "kind", "O"))
 
 
-def _check_int(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | None:
+def _check_int(
+    col: _Column, series: Any, missing: Any, object_kind: str | None
+) -> tuple[Any, _Bad] | None:
     np = _np()
     kind = _numpy_kind(series)
     bad: _Bad = []
@@ -305,7 +309,9 @@ def _new_series(values: Any, like: Any) -> Any:
     return _pd().Series(values, index=like.index, copy=False)
 
 
-def _check_float(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | None:
+def _check_float(
+    col: _Column, series: Any, missing: Any, object_kind: str | None
+) -> tuple[Any, _Bad] | None:
     np = _np()
     if _numpy_kind(series) not in "iufb":
         return None
@@ -348,7 +354,9 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def _check_bool(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | None:
+def _check_bool(
+    col: _Column, series: Any, missing: Any, object_kind: str | None
+) -> tuple[Any, _Bad] | None:
     np = _np()
     kind = _numpy_kind(series)
     if kind == "b":
@@ -375,15 +383,15 @@ def _check_bool(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | N
     return _new_series(values, series), bad
 
 
-def _check_str(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | None:
+def _check_str(
+    col: _Column, series: Any, missing: Any, object_kind: str | None
+) -> tuple[Any, _Bad] | None:
     np = _np()
     pd = _pd()
     kind = _numpy_kind(series)
     if kind in "iufbM":
         return series, [(np.flatnonzero(~missing), "string_type", "Input should be a valid string")]
-    is_text = isinstance(series.dtype, pd.StringDtype)
-    if not is_text and not missing.any():
-        is_text = pd.api.types.infer_dtype(series, skipna=False) == "string"
+    is_text = isinstance(series.dtype, pd.StringDtype) or object_kind == "string"
     if not is_text and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
         return None
     return series, _string_constraints(col.constraints, series, missing)
@@ -416,13 +424,17 @@ def _string_constraints(c: Constraints, series: Any, missing: Any) -> _Bad:
     return bad
 
 
-def _check_datetime(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | None:
+def _check_datetime(
+    col: _Column, series: Any, missing: Any, object_kind: str | None
+) -> tuple[Any, _Bad] | None:
     if _numpy_kind(series) != "M":
         return None
     return series, []
 
 
-def _check_literal(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] | None:
+def _check_literal(
+    col: _Column, series: Any, missing: Any, object_kind: str | None
+) -> tuple[Any, _Bad] | None:
     np = _np()
     kinds = {type(v) for v in col.choices}
     kind = _numpy_kind(series)
@@ -430,7 +442,8 @@ def _check_literal(col: _Column, series: Any, missing: Any) -> tuple[Any, _Bad] 
     is_int = kinds == {int} and kind in "iu"
     if not (is_str or is_int):
         return None
-    if is_str and kind == "O" and _pd().api.types.infer_dtype(series, skipna=True) != "string":
+    text = object_kind == "string" or isinstance(series.dtype, _pd().StringDtype)
+    if is_str and not text and _pd().api.types.infer_dtype(series, skipna=True) != "string":
         return None
     wrong = ~missing & ~series.isin(list(col.choices)).to_numpy(dtype=bool)
     shown = [repr(v) for v in col.choices]
