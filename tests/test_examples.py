@@ -13,11 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.reference import mlflow_module
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 _JSON_BLOCK = re.compile(r"^```json\n(.*?)^```", re.S | re.M)
+_USES_MLFLOW = re.compile(r"^\s*(import|from) mlflow\b", re.M)
 
 
 def _blocks() -> list[tuple[str, str]]:
@@ -43,6 +46,8 @@ def test_example_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_doc_block_runs(
     where: str, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if _USES_MLFLOW.search(code):
+        mlflow_module("mlflow")  # a page about MLflow needs it installed (the compat extra)
     monkeypatch.chdir(tmp_path)
     # Our own docs, run as a reader's script would: without this file's __future__ imports.
     exec(compile(code, where, "exec", dont_inherit=True), {"__name__": "__doc_example__"})

@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import json
-from pathlib import Path
 from typing import Annotated, Any, Dict, List, Literal, Optional, Union  # noqa: UP035
 
 import pydantic
@@ -18,6 +16,7 @@ import pytest
 from typing_extensions import NotRequired, TypedDict
 
 import typedmodel as tm
+from tests.reference import mlflow_forms
 from typedmodel import (
     AnyType,
     Array,
@@ -35,10 +34,6 @@ from typedmodel import (
     UnionType,
 )
 from typedmodel.hints import hint_to_type
-
-REFERENCE = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "mlflow_signature_forms.json"
-)
 
 
 def _element(hint: Any) -> Any:
@@ -603,8 +598,7 @@ HINT_CASES: dict[str, Any] = {
 
 
 def _reference_cases() -> dict[str, Any]:
-    data = json.loads(REFERENCE.read_text(encoding="utf-8"))
-    cases = data["cases"]
+    cases = mlflow_forms()
     return {c["case"]: c["mlflow_output"] for c in cases if c["case"].startswith("type hint")}
 
 

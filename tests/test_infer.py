@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +12,7 @@ import pydantic
 import pytest
 
 import typedmodel as tm
+from tests.reference import mlflow_forms
 from typedmodel import (
     AnyType,
     Array,
@@ -30,11 +30,7 @@ from typedmodel import (
     infer_signature,
 )
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
-FORMS = {
-    c["case"]: c["mlflow_output"]
-    for c in json.loads((REFERENCE / "mlflow_signature_forms.json").read_text())["cases"]
-}
+FORMS = {c["case"]: c["mlflow_output"] for c in mlflow_forms()}
 
 REFERENCE_CASES = {
     "infer_signature(DataFrame({'feature_A':[1.5,2.5],'category_B':['x','y'],'optional_C':[1,2]}),"

@@ -8,13 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import mlflow
-import mlflow.pyfunc
 import pandas as pd
 import pydantic
 import pytest
 
 import typedmodel as tm
+from tests.reference import mlflow_module
+
+mlflow = mlflow_module("mlflow")
+mlflow_module("mlflow.pyfunc")
 
 
 class Applicant(pydantic.BaseModel):

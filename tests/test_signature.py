@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import mlflow.models.signature as mlflow_signature
-import mlflow.types.schema as mlflow_schema
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from tests.reference import mlflow_forms, mlflow_module
 from tests.strategies import param_schemas, schemas, signatures
 from typedmodel import (
     AnyType,
@@ -32,10 +30,7 @@ from typedmodel import (
 )
 
 EXT = "x-typedmodel"
-REFERENCE = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "mlflow_signature_forms.json"
-)
-CASES: list[dict[str, Any]] = json.loads(REFERENCE.read_text(encoding="utf-8"))["cases"]
+CASES: list[dict[str, Any]] = mlflow_forms()
 CASE_BY_NAME = {case["case"]: case["mlflow_output"] for case in CASES}
 
 HYPOTHESIS = settings(
@@ -294,6 +289,8 @@ def test_signature_reads_older_param_form_with_dtype_key() -> None:
 
 
 def test_reads_what_mlflow_writes_for_nested_types() -> None:
+    mlflow_signature = mlflow_module("mlflow.models.signature")
+    mlflow_schema = mlflow_module("mlflow.types.schema")
     mlflow_sig = mlflow_signature.ModelSignature(
         inputs=mlflow_schema.Schema(
             [
@@ -371,6 +368,7 @@ def _mlflow_view(form: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mlflow_round_trip(form: dict[str, Any]) -> dict[str, Any]:
+    mlflow_signature = mlflow_module("mlflow.models.signature")
     return mlflow_signature.ModelSignature.from_dict(form).to_dict()
 
 
@@ -406,6 +404,7 @@ def test_mlflow_writes_exactly_what_we_write(sig: ModelSignature) -> None:
 def test_random_schema_round_trips_through_json(schema: Schema) -> None:
     assert Schema.from_dict(schema.to_dict()) == schema
     assert Schema.from_json(schema.to_json()) == schema
+    mlflow_schema = mlflow_module("mlflow.types.schema")
     assert mlflow_schema.Schema.from_json(schema.to_json()).to_json() == schema.to_json()
 
 
@@ -414,5 +413,6 @@ def test_random_schema_round_trips_through_json(schema: Schema) -> None:
 def test_random_params_round_trip(params: ParamSchema) -> None:
     assert ParamSchema.from_json(params.to_json()) == params
     assert ParamSchema.from_dict(params.to_dict()) == params
+    mlflow_schema = mlflow_module("mlflow.types.schema")
     mlflow_params = mlflow_schema.ParamSchema.from_json(params.to_json())
     assert json.dumps(_strip_extensions(json.loads(params.to_json()))) == mlflow_params.to_json()
