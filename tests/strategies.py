@@ -254,7 +254,7 @@ _PARAM_VALUES: dict[DataType, st.SearchStrategy[Any]] = {
     DataType.boolean: st.booleans(),
     DataType.integer: _INT32,
     DataType.long: _INT64,
-    DataType.float: _FLOATS,
+    DataType.float: st.floats(allow_nan=False, allow_infinity=False, width=32),
     DataType.double: _FLOATS | st.integers(-(2**53), 2**53),
     DataType.string: st.text(max_size=8),
     DataType.datetime: _datetimes() | _datetimes().map(dt.datetime.isoformat),

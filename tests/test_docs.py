@@ -26,9 +26,11 @@ from jsonschema import Draft202012Validator
 
 import typedmodel as tm
 from tests.strategies import signatures
-from typedmodel.docs import _examples, _jsonschema, _text, _util, _visitor, render_docs
+from typedmodel.docs import _examples, _jsonschema, _text, _util, render_docs
 from typedmodel.schema import NODE_KINDS
-from typedmodel.validate import REQUEST_KEYS, SchemaEnforcer, parse_request
+from typedmodel.schema import visitor as _visitor
+from typedmodel.serve.mlflow_protocol import REQUEST_KEYS, parse_request
+from typedmodel.validate import SchemaEnforcer
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "docs"
 UPDATE = os.environ.get("TYPEDMODEL_UPDATE_SNAPSHOTS") == "1"
@@ -1009,7 +1011,7 @@ def test_visitors_cover_every_node_kind() -> None:
 def test_a_visitor_missing_a_kind_fails_when_defined() -> None:
     with pytest.raises(TypeError, match=r"visit_literal_type"):
 
-        class Partial(_visitor._NodeVisitor[None, str]):
+        class Partial(_visitor.NodeVisitor[None, str]):
             def visit_data_type(self, node: Any, context: None) -> str:
                 return ""
 

@@ -69,7 +69,7 @@ APPLICANT_SCHEMA = Schema(
         )
     ]
 )
-SCORE_SCHEMA = Schema([ColSpec(Object([Property("score", DataType.double)]))])
+SCORE_SCHEMA = Schema([ColSpec(Object([Property("score", DataType.double)], closed=False))])
 
 
 def _same_inputs(sig: ModelSignature) -> None:
@@ -295,6 +295,13 @@ def test_calling_forms_with_context_declared() -> None:
     assert m.predict("ctx", [1], params={"k": 2}) == [["ctx", 2]]
     assert m.predict(context="ctx", model_input=[1], params={"k": 4}) == [["ctx", 4]]
     assert m.predict(model_input=["2"]) == [[None, 6]]
+
+
+def test_two_positionals_that_read_two_ways_are_a_type_error() -> None:
+    m = WithContext()
+    with pytest.raises(TypeError, match=r"pass params=\.\.\. by keyword"):
+        m.predict([1], {"k": 2})  # (context, input) or (input, params)?
+    assert m.predict(None, [1], {"k": 2}) == [[None, 2]]
 
 
 def test_calling_forms_without_context() -> None:

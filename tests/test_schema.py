@@ -148,7 +148,7 @@ def test_property_needs_a_name(name: Any) -> None:
 
 def test_map_has_string_keys_and_a_value_type_only() -> None:
     m = Map("double")
-    assert [f.name for f in dataclasses.fields(Map)] == ["value_type"]
+    assert [f.name for f in dataclasses.fields(Map)] == ["value_type", "value_constraints"]
     assert m.value_type is DataType.double
     assert Schema([ColSpec(m, "m")]).to_dict()[0] == {
         "type": "map",
@@ -313,8 +313,8 @@ def test_paramspec_default_is_checked(dtype: DataType, default: Any) -> None:
         ParamSpec("k", dtype, default)
 
 
-def test_paramspec_long_default_error_names_the_value() -> None:
-    with pytest.raises(SchemaError, match=r"param 'k' expects long, got float 1\.5"):
+def test_paramspec_long_default_error_names_the_type_not_the_value() -> None:
+    with pytest.raises(SchemaError, match=r"param 'k' expects long, got float$"):
         ParamSpec("k", DataType.long, 1.5)
 
 
@@ -401,7 +401,7 @@ def test_object_param_default_accepted() -> None:
 
 
 def test_object_param_default_rejects_unknown_field() -> None:
-    with pytest.raises(SchemaError, match=r"unknown fields \['z'\]"):
+    with pytest.raises(SchemaError, match=r"1 unknown field\(s\); allowed: \['a', 'b'\]"):
         ParamSpec("cfg", CONFIG, {"a": 1, "z": 2})
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typedmodel.docs import render_docs
     from typedmodel.errors import (
         Issue,
+        ModelFileError,
         SchemaError,
         TypedModelError,
         TypedModelWarning,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
         UnionType,
     )
     from typedmodel.signature import ModelSignature
-    from typedmodel.store import LoadedModel, ModelFileError, ModelInfo, load_model, save_model
+    from typedmodel.store import LoadedModel, ModelInfo, load_model, save_model
 
 __version__ = "0.1.0"
 
@@ -48,6 +49,7 @@ __version__ = "0.1.0"
 _WHERE = {
     "render_docs": "docs",
     "Issue": "errors",
+    "ModelFileError": "errors",
     "SchemaError": "errors",
     "TypedModelError": "errors",
     "TypedModelWarning": "errors",
@@ -60,7 +62,6 @@ _WHERE = {
     "typed": "model",
     "ModelSignature": "signature",
     "LoadedModel": "store",
-    "ModelFileError": "store",
     "ModelInfo": "store",
     "load_model": "store",
     "save_model": "store",

@@ -22,7 +22,8 @@ __all__ = ["main"]
 
 def _resolve(target: str) -> Any:
     """A model directory's loaded model, or the object ``module:attribute`` names."""
-    from typedmodel.store import MLMODEL, load_model
+    from typedmodel._mlmodel import MLMODEL
+    from typedmodel.store import load_model
 
     path = Path(target)
     if path.is_dir() and (path / MLMODEL).is_file():
@@ -49,8 +50,8 @@ def _resolve(target: str) -> Any:
 
 
 def _signature_command(args: argparse.Namespace) -> int:
+    from typedmodel._mlmodel import MLMODEL
     from typedmodel.model import signature_of
-    from typedmodel.store import MLMODEL
 
     path = Path(args.target)
     # A directory's signature is read from MLmodel alone: nothing is unpickled.
@@ -60,8 +61,8 @@ def _signature_command(args: argparse.Namespace) -> int:
 
 
 def _docs_command(args: argparse.Namespace) -> int:
+    from typedmodel._mlmodel import MLMODEL
     from typedmodel.docs import render_docs
-    from typedmodel.store import MLMODEL
 
     path = Path(args.target)
     # A directory's docs come from MLmodel and the example files: nothing is unpickled.
@@ -75,27 +76,28 @@ def _docs_command(args: argparse.Namespace) -> int:
 
 
 def _validate_command(args: argparse.Namespace) -> int:
-    from typedmodel.model import compiled_of
+    from typedmodel.model import compiled_of, typed_model
+    from typedmodel.serve.mlflow_protocol import parse_request
+    from typedmodel.serve.wire import BadRequest, read_json
     from typedmodel.store import LoadedModel
-    from typedmodel.validate import BatchValidator, parse_request
 
     model = _resolve(args.target)
+    if isinstance(model, LoadedModel):
+        compiled = model.typed.compiled
+    elif compiled_of(model) is not None:
+        compiled = typed_model(model).compiled
+    else:
+        raise TypedModelError(f"{args.target} is not a typed model: nothing to validate")
     try:
-        body = json.loads(Path(args.data).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TypedModelError(f"can't read {args.data} as JSON: {exc}") from None
-    compiled = compiled_of(model.model if isinstance(model, LoadedModel) else model)
-    # As the server does: row dicts for list[X] models, DataFrames for column schemas.
-    records = compiled is not None and isinstance(compiled.input, BatchValidator)
+        body = read_json(Path(args.data).read_bytes())
+    except OSError as exc:
+        raise TypedModelError(f"can't read {args.data}: {exc}") from None
+    except BadRequest as exc:
+        raise TypedModelError(f"can't read {args.data} as JSON: {exc.msg}") from None
     try:
-        data, params = parse_request(body, records=records)
-        if isinstance(model, LoadedModel):
-            model.validate(data, params)
-        elif compiled is not None:
-            compiled.validate_params(params)
-            compiled.validate_input(data)
-        else:
-            raise TypedModelError(f"{args.target} is not a typed model: nothing to validate")
+        # As the server does: row dicts for list[X] models, DataFrames for column schemas.
+        data, params = parse_request(body, records=compiled.row_wise)
+        compiled.check(data, params)
     except ValidationError as exc:
         print(exc.json(indent=2) if args.json else str(exc))
         return 1
@@ -105,7 +107,7 @@ def _validate_command(args: argparse.Namespace) -> int:
 
 def _serve_command(args: argparse.Namespace) -> int:
     try:
-        from typedmodel import serve
+        from typedmodel.serve import app as serve
     except ImportError as exc:
         print(f"typedmodel: error: {exc}", file=sys.stderr)
         return 2

@@ -8,11 +8,20 @@ time, and carries every `Issue` of the batch at once.
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Issue", "SchemaError", "TypedModelError", "TypedModelWarning", "ValidationError"]
+__all__ = [
+    "Issue",
+    "ModelFileError",
+    "SchemaError",
+    "TypedModelError",
+    "TypedModelWarning",
+    "ValidationError",
+    "short_repr",
+]
 
 _MESSAGE_ISSUES = 10
 _INPUT_REPR_LIMIT = 60
@@ -32,6 +41,10 @@ class SchemaError(TypedModelError, TypeError):
     Raised when the schema is built (or the typed class is defined), never while predicting.
     The message says what to change.
     """
+
+
+class ModelFileError(TypedModelError, OSError):
+    """A model directory that can't be written or read (missing, corrupt, too new)."""
 
 
 class _Omitted:
@@ -87,15 +100,30 @@ class Issue:
             head = where
         line = f"{head}: {self.msg}" if head else self.msg
         if include_input and self.input is not OMITTED:
-            line += f" [input={_short_repr(self.input)}]"
+            line += f" [input={short_repr(self.input)}]"
         return line
 
 
-def _short_repr(value: Any) -> str:
-    text = repr(value)
-    if len(text) > _INPUT_REPR_LIMIT:
-        text = text[: _INPUT_REPR_LIMIT - 3] + "..."
+def short_repr(value: Any, limit: int = _INPUT_REPR_LIMIT) -> str:
+    """A repr of `value` for a message: never longer than `limit`, and safe on values nested
+    too deeply for `repr` (their inner levels are written ``...``).
+
+    Examples:
+        >>> short_repr("x" * 100)
+        "'xxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxxxxxxx'"
+    """
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a repr that fails on its own: name the type instead
+        text = f"<{type(value).__name__}>"
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
     return text
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 4
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = _INPUT_REPR_LIMIT
 
 
 class ValidationError(TypedModelError, ValueError):

@@ -26,8 +26,9 @@ import annotated_types
 import pydantic
 import typing_extensions
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined, to_jsonable_python
+from pydantic_core import PydanticUndefined
 
+from typedmodel._json import jsonable
 from typedmodel.errors import SchemaError
 from typedmodel.schema import (
     MISSING,
@@ -150,9 +151,14 @@ class PredictHints:
 
 
 def read_predict(
-    func: Callable[..., Any], *, is_method: bool, localns: Mapping[str, Any] | None = None
+    func: Callable[..., Any],
+    *,
+    is_method: bool,
+    localns: Mapping[str, Any] | None = None,
+    hints: bool = True,
 ) -> PredictHints:
-    """Read ``predict``'s hints into a `PredictHints` record.
+    """Read ``predict``'s hints into a `PredictHints` record (without `hints`, only its
+    parameters: how it is called).
 
     Raises:
         SchemaError: when a hint can't describe a batch (``int``, a bare model class, ``list``
@@ -160,7 +166,12 @@ def read_predict(
     """
     name = getattr(func, "__qualname__", getattr(func, "__name__", "predict"))
     try:
-        sig = inspect.signature(func, eval_str=True, locals=dict(localns or {}))
+        sig = inspect.signature(func, eval_str=hints, locals=dict(localns or {}))
+        if not hints:
+            sig = sig.replace(
+                parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
+                return_annotation=sig.empty,
+            )
     except NameError as exc:
         raise SchemaError(
             f"{name}: a type hint names something undefined ({exc}); define it before the "
@@ -169,7 +180,13 @@ def read_predict(
     params = list(sig.parameters.values())
     if is_method and params:
         params = params[1:]  # self
-    has_context = bool(params) and params[0].name == _CONTEXT
+    # The context is the parameter named `context`, or, as MLflow reads predict, the first of
+    # two parameters besides `params` (predict(self, ctx, model_input, params=None)).
+    plain = [p for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    data_params = [p for p in plain if p.name != _PARAMS]
+    has_context = bool(params) and (
+        params[0].name == _CONTEXT or (len(data_params) == 2 and params[0] is data_params[0])
+    )
     rest = params[1:] if has_context else params
     params_param = next((p for p in rest if p.name == _PARAMS), None)
     inputs = [
@@ -217,13 +234,12 @@ def _batch_kind(hint: Any, where: str, *, output: bool = False) -> tuple[BatchKi
         args = typing.get_args(hint)
         if not args:
             raise SchemaError(f"{where} is a list without an element type: write list[X]")
-        element = args[0]
-        if _strip_optional(element)[1]:
+        if len(args) > 1:
             raise SchemaError(
-                f"{where}: a batch element can't be None ({_name(element)}); "
-                "make the fields of the element optional instead"
+                f"{where} is {_name(hint)}: a list takes one element type; write list[X] "
+                "(list[X | Y] for values of several types)"
             )
-        return BatchKind.LIST, element
+        return BatchKind.LIST, args[0]
     kind = _dataframe_kind(hint)
     if kind is not None:
         return kind, None
@@ -255,14 +271,18 @@ def _dataframe_kind(hint: Any) -> BatchKind | None:
 
 def _batch_schema(kind: BatchKind, element: Any, where: str) -> Schema | None:
     if kind is BatchKind.LIST:
-        # list[Annotated[str, Field(min_length=1)]]: the element's limits go on the column.
-        _, constraints, description = _unwrap_annotated(element)
+        # list[Annotated[str, Field(min_length=1)]]: the element's limits go on the column;
+        # list[X | None]: a nullable column (a model may return None for a row it can't score).
+        inner, nullable = _strip_optional(element)
+        _, constraints, description = _unwrap_annotated(inner)
+        inner, nullable_inside = _strip_optional(_unwrap_annotated(inner)[0])
         return Schema(
             [
                 ColSpec(
-                    hint_to_type(element, where=where),
+                    hint_to_type(inner, where=where),
                     constraints=constraints,
                     description=description,
+                    nullable=nullable or nullable_inside,
                 )
             ]
         )
@@ -395,15 +415,22 @@ class _Translator:
                     f"{self.where}: fixed-size {_name(hint)} has no schema type: use "
                     "tuple[X, ...] or list[X], or a model with named fields"
                 )
-            return Array(self.node(args[0]) if args else AnyType())
+            if not args:
+                return Array(AnyType())
+            return Array(self.node(args[0]), item_constraints=_unwrap_annotated(args[0])[1])
         if origin in (dict, Mapping, typing.Dict):  # noqa: UP006
+            if args and len(args) != 2:
+                raise SchemaError(
+                    f"{self.where}: {_name(hint)} names {len(args)} type(s); a dict takes a key "
+                    "and a value type: write dict[str, X]"
+                )
             key, value = args if args else (str, Any)
             if key is not str:
                 raise SchemaError(
                     f"{self.where}: {_name(hint)} has {_name(key)} keys; JSON and MLflow maps "
                     "have string keys: write dict[str, ...]"
                 )
-            return Map(self.node(value))
+            return Map(self.node(value), value_constraints=_unwrap_annotated(value)[1])
         if _is_model(hint):
             return self._object(hint, self._model_properties)
         if dataclasses.is_dataclass(hint) and isinstance(hint, type):
@@ -426,7 +453,7 @@ class _Translator:
             self.seen.discard(cls)
         if not props:
             return Map(AnyType())
-        return Object(props)
+        return Object(props, closed=_closed(cls))
 
     def _property(
         self, name: str, hint: Any, optional: bool, default: Any, info: Any = None
@@ -440,7 +467,7 @@ class _Translator:
         return Property(
             name,
             self.node(inner),
-            required=not (nullable or nullable2 or optional),
+            required=not optional,  # as pydantic reads it: a field without a default
             nullable=nullable or nullable2,
             description=description,
             # None is what an optional field holds anyway: recording it would only add noise
@@ -498,6 +525,12 @@ class _Translator:
             self._property(k, _strip_required(h), k not in required, MISSING)
             for k, h in hints.items()
         ]
+
+
+def _closed(cls: type) -> bool:
+    """Whether a model (dataclass, TypedDict) refuses keys that are not its fields."""
+    config = getattr(cls, "model_config", None) or getattr(cls, "__pydantic_config__", None)
+    return isinstance(config, Mapping) and config.get("extra") == "forbid"
 
 
 def _strip_required(hint: Any) -> Any:
@@ -575,8 +608,8 @@ def _wire_name(name: str, info: FieldInfo) -> str:
 
 def _jsonable(value: Any) -> Any:
     try:
-        return to_jsonable_python(value)
-    except Exception:  # a default JSON can't hold is shown by its repr
+        return jsonable(value)
+    except TypeError:  # a default JSON can't hold is shown by its repr
         return repr(value)
 
 

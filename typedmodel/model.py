@@ -1,42 +1,38 @@
 """`PythonModel`, `typed` and `signature_of`: read ``predict`` once, wrap it, validate each call.
 
 The hints are read and the validators compiled when the class (or function) is defined, never
-per call; a bad hint is a `SchemaError` right there. The wrapper then:
+per call; a bad hint is a `SchemaError` right there. Everything a call needs is one `Compiled`
+record, and it is the one seam every caller goes through (the typed wrapper, a loaded model, the
+server and the command line):
 
-1. sorts out the call (``predict(rows)``, ``predict(context, rows)``, ``params=...``),
-2. coerces and validates the batch and the params (every issue, raised once),
-3. calls the user's ``predict`` with validated data,
-4. validates the output against the return hint and returns the validated value.
+1. `Compiled.bind` sorts out the call (``predict(rows)``, ``predict(context, rows)``,
+   ``params=...``), with a clear `TypeError` when positionals are ambiguous;
+2. `Compiled.check` coerces and validates the params and the batch (every issue, raised once);
+3. `Compiled.call` calls the user's ``predict`` with validated data and validates its output.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 import pydantic
 
 from typedmodel.errors import Issue, SchemaError, ValidationError
 from typedmodel.hints import BatchKind, PredictHints, caller_namespace, read_predict
 from typedmodel.signature import ModelSignature
-from typedmodel.validate import (
-    BatchValidator,
-    FrameValidator,
-    OutputValidator,
-    ParamsValidator,
-    SchemaEnforcer,
-    output_validator,
-)
 
 __all__ = ["PythonModel", "signature_of", "typed"]
 
 T = TypeVar("T")
 _ATTR = "__typedmodel__"
 _OPTIONS = "__typedmodel_options__"
+_NOT_GIVEN: Any = object()
 
 
 @dataclass(frozen=True)
@@ -49,6 +45,14 @@ class Options:
     hide_input: bool = False
 
 
+class Call(NamedTuple):
+    """One call of predict, sorted out: the context, the batch and the params."""
+
+    context: Any
+    data: Any
+    params: Any
+
+
 class Compiled:
     """Everything a wrapped predict needs, built once: hints, signature and validators."""
 
@@ -57,7 +61,7 @@ class Compiled:
         self.options = options
         explicit = options.signature
         if explicit is not None and not isinstance(explicit, ModelSignature):
-            raise SchemaError(f"signature= must be a ModelSignature, got {explicit!r}")
+            raise SchemaError(f"signature= must be a ModelSignature, got {type(explicit).__name__}")
         self.signature = _merge(hints, explicit)
         try:
             self.input = self._input_validator()
@@ -66,7 +70,9 @@ class Compiled:
             # error, raised where the class is defined, like every other bad hint.
             name = getattr(hints.func, "__qualname__", "predict")
             raise SchemaError(f"{name}: pydantic can't validate the input hint: {exc}") from None
-        self.output: OutputValidator | None = None
+        from typedmodel.validate import ParamsValidator, output_validator
+
+        self.output: Any = None
         if options.validate_output and hints.output_kind is BatchKind.LIST:
             self.output = output_validator(hints.return_hint, batch=True)
         elif options.validate_output and _checkable_return(hints.return_hint):
@@ -79,19 +85,139 @@ class Compiled:
         self.has_params_schema = params_schema is not None or hints.params_model is not None
         self.wants_frame = hints.input_kind is BatchKind.FRAME
 
-    def _input_validator(self) -> BatchValidator | FrameValidator | SchemaEnforcer | None:
+    def _input_validator(self) -> Any:
+        # Each validator's module is imported only when needed: list[X] models never load
+        # pandas or numpy.
         hints, options = self.hints, self.options
         if hints.input_kind is BatchKind.LIST:
+            from typedmodel.validate.rows import BatchValidator
+
             return BatchValidator(
                 hints.element_hint, strict=options.strict, hide_input=options.hide_input
             )
         if hints.input_kind is BatchKind.COLUMNAR:
+            from typedmodel.validate.frame import FrameValidator
+
             return FrameValidator(
                 hints.element_hint, strict=options.strict, hide_input=options.hide_input
             )
         if self.signature is not None and self.signature.inputs is not None:
+            from typedmodel.validate.explicit import SchemaEnforcer
+
             return SchemaEnforcer(self.signature.inputs, hide_input=options.hide_input)
         return None
+
+    @property
+    def validates_input(self) -> bool:
+        """Whether the batch is checked (by hints or by an explicit input schema)."""
+        return self.input is not None
+
+    @property
+    def row_wise(self) -> bool:
+        """Whether batches are read row by row (``list[X]``): DataFrame request forms are
+        then best handed over as row dicts (no NaN standing in for a missing int)."""
+        from typedmodel.validate.rows import BatchValidator
+
+        return isinstance(self.input, BatchValidator)
+
+    # -- the call seam --------------------------------------------------------------------------
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Call:
+        """(context, data, params) from the ways a caller may call predict.
+
+        Raises:
+            TypeError: for arguments predict doesn't take, or positionals that could be read
+                two ways (``predict(rows, {"k": 2})`` on a model that takes a context).
+        """
+        hints = self.hints
+        kwargs = dict(kwargs)
+        context = kwargs.pop("context", None)
+        params = kwargs.pop(hints.params_name or "params", None)
+        if hints.params_name is not None and "params" in kwargs and hints.params_name != "params":
+            params = kwargs.pop("params")
+        data = kwargs.pop(hints.input_name, _NOT_GIVEN)
+        if data is _NOT_GIVEN and "model_input" in kwargs:
+            data = kwargs.pop("model_input")
+        if kwargs:
+            raise TypeError(f"predict() got unexpected keyword arguments {sorted(kwargs)}")
+        rest = list(args)
+        if data is _NOT_GIVEN:
+            if not rest:
+                raise TypeError("predict() missing the input batch")
+            if hints.has_context and len(rest) >= 2:
+                ambiguous = isinstance(rest[1], Mapping) and not _is_context(rest[0])
+                if len(rest) == 2 and self.takes_params and ambiguous:
+                    raise TypeError(
+                        "predict() got two positional arguments, which could be (context, "
+                        "input) or (input, params): pass params=... by keyword, or None as "
+                        "the context first"
+                    )
+                context = rest.pop(0)
+            data = rest.pop(0)
+        elif hints.has_context and rest:
+            context = rest.pop(0)
+        if rest and self.takes_params:
+            params = rest.pop(0)
+        if rest:
+            raise TypeError("predict() got too many positional arguments")
+        return Call(context, data, params)
+
+    def check(self, data: Any, params: Any) -> tuple[Any, Any]:
+        """The validated (data, params); one `ValidationError` with the issues of both."""
+        try:
+            params = self.validate_params(params)
+        except ValidationError as exc:
+            try:
+                self.validate_input(data)
+            except ValidationError as data_exc:
+                raise ValidationError(
+                    [*exc.issues, *data_exc.issues],
+                    title="model_input and params",
+                    hide_input=exc.hide_input or data_exc.hide_input,
+                ) from None
+            raise
+        return self.validate_input(data), params
+
+    def call(self, target: Any, context: Any, data: Any, params: Any) -> Any:
+        """Call the user's predict (on `target`, the instance, when it is a method) with
+        validated data and params; return its output, validated (an async predict's coroutine
+        is returned as it is: `call_async` awaits it)."""
+        hints = self.hints
+        args = [] if target is None else [target]
+        if hints.has_context:
+            args.append(context)
+        args.append(data)
+        kwargs = {hints.params_name: params} if hints.params_name is not None else {}
+        output = hints.func(*args, **kwargs)
+        if inspect.isawaitable(output):
+            return output
+        return self.validate_output(output)
+
+    async def call_async(self, target: Any, context: Any, data: Any, params: Any) -> Any:
+        """`call`, awaiting an async predict."""
+        output = self.call(target, context, data, params)
+        if inspect.isawaitable(output):
+            return self.validate_output(await output)
+        return output
+
+    def run(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Bind, check and call: one whole predict call (a coroutine for an async predict)."""
+        context, data, params = self.bind(args, kwargs)
+        data, params = self.check(data, params)
+        if self.hints.is_async:
+            return self.call_async(target, context, data, params)
+        return self.call(target, context, data, params)
+
+    def run_sync(self, target: Any, data: Any, params: Any = None) -> Any:
+        """Check and call with data and params, from synchronous code (an async predict runs
+        to completion, in a thread with its own loop when one is already running here)."""
+        data, params = self.check(data, params)
+        output = self.call(target, None, data, params)
+        if not inspect.isawaitable(output):
+            return output
+        return self.validate_output(_run_coroutine(output))
+
+    # -- the checks -----------------------------------------------------------------------------
 
     def validate_input(self, data: Any) -> Any:
         if self.input is not None:
@@ -116,6 +242,22 @@ class Compiled:
         if self.output is None:
             return value
         return self.output.validate(value)
+
+
+def _is_context(value: Any) -> bool:
+    """Whether a first positional argument is a context: None, or what MLflow passes."""
+    return value is None or hasattr(value, "artifacts")
+
+
+def _run_coroutine(coroutine: Any) -> Any:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _checkable_return(hint: Any) -> bool:
@@ -154,60 +296,15 @@ def _as_frame(data: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def _split_call(
-    compiled: Compiled, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Any, Any, Any]:
-    """(context, data, params) from the ways a caller may call predict."""
-    hints = compiled.hints
-    kwargs = dict(kwargs)
-    context = kwargs.pop("context", None)
-    params = kwargs.pop(hints.params_name or "params", None)
-    missing = object()
-    data = kwargs.pop(hints.input_name, missing)
-    if data is missing and "model_input" in kwargs:
-        data = kwargs.pop("model_input")
-    if kwargs:
-        raise TypeError(f"predict() got unexpected keyword arguments {sorted(kwargs)}")
-    args_list = list(args)
-    if data is missing:
-        if not args_list:
-            raise TypeError("predict() missing the input batch")
-        if hints.has_context and len(args_list) >= 2:
-            context = args_list.pop(0)
-        data = args_list.pop(0)
-    elif hints.has_context and args_list:
-        context = args_list.pop(0)
-    if args_list:
-        params = args_list.pop(0)
-    if args_list:
-        raise TypeError("predict() got too many positional arguments")
-    return context, data, params
-
-
 def _wrap(func: Callable[..., Any], compiled: Compiled, *, is_method: bool) -> Callable[..., Any]:
     hints = compiled.hints
-
-    def call_args(
-        args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[list[Any], dict[str, Any]]:
-        self_args = list(args[:1]) if is_method else []
-        rest = args[1:] if is_method else args
-        context, data, params = _split_call(compiled, rest, kwargs)
-        validated_params = compiled.validate_params(params)
-        validated = compiled.validate_input(data)
-        pos = [*self_args]
-        if hints.has_context:
-            pos.append(context)
-        pos.append(validated)
-        kw = {hints.params_name: validated_params} if hints.params_name is not None else {}
-        return pos, kw
 
     if hints.is_async:
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            pos, kw = call_args(args, kwargs)
-            return compiled.validate_output(await func(*pos, **kw))
+            target, rest = (args[0], args[1:]) if is_method else (None, args)
+            return await compiled.run(target, rest, kwargs)
 
         wrapper: Callable[..., Any] = async_wrapper
     else:
@@ -220,22 +317,19 @@ def _wrap(func: Callable[..., Any], compiled: Compiled, *, is_method: bool) -> C
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
             if fast is not None and not kwargs and len(args) == arity and type(args[-1]) is list:
                 # The common call, predict(rows): the list goes straight to pydantic-core.
-                try:
-                    rows = fast.core(args[-1])
-                except pydantic.ValidationError as exc:
-                    raise fast.error(exc) from None
+                rows = fast.validate(args[-1])
                 return compiled.validate_output(func(*args[:-1], *lead, rows, **extra))
-            pos, kw = call_args(args, kwargs)
-            return compiled.validate_output(func(*pos, **kw))
+            target, rest = (args[0], args[1:]) if is_method else (None, args)
+            return compiled.run(target, rest, kwargs)
 
         wrapper = sync_wrapper
     setattr(wrapper, _ATTR, compiled)
     return wrapper
 
 
-def _fast_path(compiled: Compiled) -> BatchValidator | None:
+def _fast_path(compiled: Compiled) -> Any:
     """The batch validator when a plain ``predict(rows)`` call needs nothing else."""
-    if not isinstance(compiled.input, BatchValidator) or compiled.input.strict:
+    if not compiled.row_wise or compiled.input.strict:
         return None
     if compiled.takes_params and compiled.has_params_schema:
         return None  # params defaults must be validated (and built) on every call
@@ -319,7 +413,7 @@ def typed(
             parts it defines). Without hints it is enforced on DataFrames and arrays.
         strict: pydantic strict mode (no ``"3"`` -> 3).
         validate_output: validate predict's output against its return hint.
-        hide_input: leave input values out of error messages and issues (sensitive data).
+        hide_input: leave input values out of issues (sensitive data).
 
     Examples:
         >>> import typedmodel as tm
@@ -347,7 +441,9 @@ def typed(
             func = _original(target)
             hints = read_predict(func, is_method=False, localns=localns)
             return _wrap(func, Compiled(hints, options), is_method=False)
-        raise SchemaError(f"@typed takes a class with predict or a function, got {target!r}")
+        raise SchemaError(
+            f"@typed takes a class with predict or a function, got {type(target).__name__}"
+        )
 
     if obj is None:
         return apply
@@ -383,6 +479,78 @@ def compiled_of(obj: Any) -> Compiled | None:
     return None
 
 
+@dataclass(frozen=True)
+class Typed:
+    """A model object and the compiled predict that checks its calls (`typed_model`)."""
+
+    compiled: Compiled
+    target: Any  # the instance a method predict is called on (None for a function)
+
+    def predict(self, data: Any, params: Any = None) -> Any:
+        """Validate `data` and `params`, predict, and validate the output."""
+        return self.compiled.run_sync(self.target, data, params)
+
+
+def typed_model(obj: Any, signature: ModelSignature | None = None) -> Typed:
+    """`obj` typed by its own hints and, where they say nothing, by `signature` (a saved one).
+
+    A typed class, instance or function keeps its compiled predict (with the saved params
+    schema when its hints declare none); an untyped one is compiled from its predict's
+    parameters with `signature` enforced.
+
+    Raises:
+        SchemaError: for an object without a usable predict.
+    """
+    own = compiled_of(obj)
+    is_function = inspect.isfunction(obj) or (
+        own is not None and callable(obj) and not hasattr(obj, "predict")
+    )
+    target = None if is_function else obj
+    if own is not None and (signature is None or _covers(own, signature)):
+        return Typed(own, target)
+    if own is not None and signature is not None:
+        compiled = Compiled(
+            own.hints, replace(own.options, signature=_missing_parts(own, signature))
+        )
+        return Typed(compiled, target)
+    func, is_method = _predict_of(obj)
+    try:
+        hints = read_predict(func, is_method=is_method)
+    except SchemaError:
+        # Hints that don't describe a batch (or name what isn't defined here) on a model that
+        # isn't typed: it is called as its parameters say, and the signature is enforced.
+        hints = read_predict(func, is_method=is_method, hints=False)
+    compiled = Compiled(hints, Options(signature=signature))
+    return Typed(compiled, target if is_method else None)
+
+
+def _covers(compiled: Compiled, signature: ModelSignature) -> bool:
+    return (signature.inputs is None or compiled.validates_input) and (
+        signature.params is None or compiled.has_params_schema
+    )
+
+
+def _missing_parts(compiled: Compiled, signature: ModelSignature) -> ModelSignature | None:
+    """The parts of `signature` the compiled hints don't check."""
+    inputs = signature.inputs if not compiled.validates_input else None
+    params = signature.params if not compiled.has_params_schema else None
+    if inputs is None and params is None:
+        return compiled.options.signature
+    return ModelSignature(inputs=inputs, outputs=signature.outputs, params=params)
+
+
+def _predict_of(obj: Any) -> tuple[Callable[..., Any], bool]:
+    if inspect.isfunction(obj):
+        return obj, False
+    predict = getattr(type(obj), "predict", None)
+    if inspect.isfunction(predict):
+        return predict, True
+    bound = getattr(obj, "predict", None)
+    if callable(bound):
+        return bound, False
+    raise SchemaError(f"{type(obj).__name__} has no predict method")
+
+
 def signature_of(obj: Any) -> ModelSignature:
     """The `ModelSignature` of a typed class, instance or function, a loaded model, or a saved
     model directory (read from its ``MLmodel`` file alone: nothing is unpickled).
@@ -402,7 +570,7 @@ def signature_of(obj: Any) -> ModelSignature:
         Schema([ColSpec(DataType.string)])
     """
     if isinstance(obj, (str, os.PathLike)):
-        from typedmodel.store import read_signature
+        from typedmodel._mlmodel import read_signature
 
         found = read_signature(obj)
         if found is None:

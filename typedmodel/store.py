@@ -16,7 +16,6 @@ Loading unpickles code: load only directories you trust. `signature_of(path)` re
 from __future__ import annotations
 
 import datetime as _dt
-import inspect
 import json
 import os
 import platform
@@ -28,12 +27,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from typedmodel._json import jsonable
-from typedmodel.errors import Issue, SchemaError, TypedModelError, ValidationError
+from typedmodel._json import dumps, jsonable
+from typedmodel._mlmodel import (
+    INPUT_EXAMPLE,
+    MLMODEL,
+    MODEL_FILE,
+    REQUIREMENTS,
+    SERVING_EXAMPLE,
+    read_mlmodel,
+    read_signature,
+    signature_in,
+)
+from typedmodel.errors import ModelFileError, SchemaError, ValidationError
 from typedmodel.infer import infer_schema
-from typedmodel.model import compiled_of
+from typedmodel.model import Typed, compiled_of, typed_model
 from typedmodel.signature import ModelSignature
-from typedmodel.validate import ParamsValidator, SchemaEnforcer
 
 __all__ = [
     "LoadedModel",
@@ -42,19 +50,11 @@ __all__ = [
     "load_model",
     "read_signature",
     "save_model",
+    "signature_in",
 ]
 
 FORMAT_VERSION = 1
-MLMODEL = "MLmodel"
-MODEL_FILE = "model.pkl"
-INPUT_EXAMPLE = "input_example.json"
-SERVING_EXAMPLE = "serving_input_example.json"
-REQUIREMENTS = "requirements.txt"
 LOADER_MODULE = "typedmodel.mlflow"
-
-
-class ModelFileError(TypedModelError, OSError):
-    """A model directory that can't be written or read (missing, corrupt, too new)."""
 
 
 @dataclass(frozen=True)
@@ -119,9 +119,7 @@ def save_model(
     compiled = compiled_of(model)
     if compiled is not None and data is not None:
         try:
-            compiled.validate_input(data)
-            if params is not None:
-                compiled.validate_params(params)
+            compiled.check(data, params)
         except ValidationError as exc:
             raise ValidationError(
                 exc.issues, title="input_example (it does not fit the hints)"
@@ -157,37 +155,19 @@ def _split_example(example: Any) -> tuple[Any, Any]:
 
 
 def _infer_from_example(model: Any, data: Any, params: Any) -> ModelSignature:
+    """The signature of an untyped model: inputs and params from the example, outputs from
+    predicting on it once (through the call seam, as every other caller does)."""
     from typedmodel.infer import _param_schema
 
     load_context = getattr(model, "load_context", None)
     if callable(load_context):
         load_context(None)
-    output = call_predict(model, data, params)
+    output = typed_model(model).predict(data, params)
     return ModelSignature(
         inputs=infer_schema(data),
         outputs=infer_schema(output) if output is not None else None,
         params=_param_schema(params) if params else None,
     )
-
-
-def call_predict(model: Any, data: Any, params: Any) -> Any:
-    """Call a model's predict in the form it declares (context, params or neither)."""
-    predict = model if inspect.isfunction(model) else model.predict
-    if compiled_of(model) is not None:
-        return predict(data, params=params) if params is not None else predict(data)
-    try:
-        names = list(inspect.signature(predict).parameters)
-    except (TypeError, ValueError):
-        names = []
-    args: list[Any] = [None, data] if names[:1] == ["context"] else [data]
-    if "params" in names:
-        return predict(*args, params=params)
-    if params:
-        raise ValidationError(
-            [Issue(None, (), "no_params", "This model's predict takes no params")],
-            title="params",
-        )
-    return predict(*args)
 
 
 def _move_into_place(staging: Path, target: Path) -> None:
@@ -216,7 +196,6 @@ def _mlmodel(
                 "loader_module": LOADER_MODULE,
                 "data": MODEL_FILE,
                 "python_version": platform.python_version(),
-                "env": {"virtualenv": None},
             },
             "typedmodel": {
                 "typedmodel_version": _version(),
@@ -227,7 +206,6 @@ def _mlmodel(
         "model_uuid": uuid.uuid4().hex,
         "utc_time_created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
-    out["flavors"]["python_function"].pop("env")
     if signature is not None:
         out["signature"] = signature.to_dict()
         out["is_signature_from_type_hint"] = from_hints
@@ -255,23 +233,33 @@ def _requirements() -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Examples as JSON
+# Examples as JSON, in MLflow's layout (so MLflow's Model.load_input_example reads them back)
 # ---------------------------------------------------------------------------------------------
 
 
 def _write_examples(directory: Path, data: Any, params: Any) -> dict[str, Any]:
-    is_frame = _is_frame(data)
-    if is_frame:
+    """Write the example and the serving example; return ``saved_input_example_info``.
+
+    As MLflow records them: a DataFrame is ``dataframe`` in pandas' ``split`` orient (or
+    ``values`` when its columns are the default 0..n-1), an ndarray or a dict of ndarrays is
+    ``ndarray``, anything else ``json_object``; with params the example is
+    ``{"inputs": ..., "params": ...}`` and the info says ``params: "true"``.
+    """
+    info: dict[str, Any] = {"artifact_path": INPUT_EXAMPLE}
+    if _is_frame(data):
         split = _frame_split(data)
         example: Any = split
         serving: dict[str, Any] = {"dataframe_split": split}
-        info = {"artifact_path": INPUT_EXAMPLE, "type": "dataframe", "pandas_orient": "split"}
+        info["type"] = "dataframe"
+        info["pandas_orient"] = "split" if "columns" in split else "values"
     else:
         example = _jsonable(data)
         serving = {"inputs": example}
-        info = {"artifact_path": INPUT_EXAMPLE, "type": "json_object"}
+        info["type"] = "ndarray" if _is_ndarray_example(data) else "json_object"
     if params is not None:
         serving["params"] = _jsonable(params)
+        example = {"inputs": example, "params": serving["params"]}
+        info["params"] = "true"
     info["serving_input_path"] = SERVING_EXAMPLE
     (directory / INPUT_EXAMPLE).write_text(_dumps(example), encoding="utf-8")
     (directory / SERVING_EXAMPLE).write_text(_dumps(serving), encoding="utf-8")
@@ -279,7 +267,7 @@ def _write_examples(directory: Path, data: Any, params: Any) -> dict[str, Any]:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, indent=2, allow_nan=False)
+    return dumps(value, indent=2)
 
 
 def _is_frame(data: Any) -> bool:
@@ -289,10 +277,27 @@ def _is_frame(data: Any) -> bool:
     return pd is not None and isinstance(data, pd.DataFrame)
 
 
+def _is_ndarray_example(data: Any) -> bool:
+    import numpy as np
+
+    if isinstance(data, np.ndarray):
+        return True
+    return (
+        isinstance(data, Mapping)
+        and bool(data)
+        and all(isinstance(v, np.ndarray) for v in data.values())
+    )
+
+
 def _frame_split(frame: Any) -> dict[str, Any]:
-    columns = [str(c) for c in frame.columns]
+    import pandas as pd
+
     rows = frame.astype(object).where(frame.notna(), None).values.tolist()
-    return {"columns": columns, "data": _jsonable(rows)}
+    out: dict[str, Any] = {"data": _jsonable(rows)}
+    default = isinstance(frame.columns, pd.RangeIndex) and frame.columns.start == 0
+    if not default or frame.columns.step != 1:
+        out = {"columns": _jsonable(list(frame.columns)), **out}
+    return out
 
 
 def _jsonable(value: Any) -> Any:
@@ -308,40 +313,6 @@ def _jsonable(value: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def read_mlmodel(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The parsed ``MLmodel`` of a model directory (nothing is unpickled)."""
-    import yaml
-
-    directory = Path(path)
-    file = directory / MLMODEL
-    if not file.is_file():
-        raise ModelFileError(f"{directory} is not a model directory: it has no {MLMODEL} file")
-    try:
-        meta = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{file} is not valid YAML: {exc}") from None
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{file} is corrupt: expected a mapping at the top level")
-    return meta
-
-
-def read_signature(path: str | os.PathLike[str]) -> ModelSignature | None:
-    """The signature saved in a model directory, read from ``MLmodel`` alone (safe to call on
-    a directory you don't trust: nothing is unpickled)."""
-    return signature_in(read_mlmodel(path), Path(path))
-
-
-def signature_in(meta: Mapping[str, Any], directory: Path) -> ModelSignature | None:
-    """The signature of a parsed ``MLmodel`` (None when it has none)."""
-    raw = meta.get("signature")
-    if raw is None:
-        return None
-    try:
-        return ModelSignature.from_dict(raw)
-    except SchemaError as exc:
-        raise ModelFileError(f"{directory / MLMODEL} has a bad signature: {exc}") from None
-
-
 @dataclass
 class LoadedModel:
     """A model loaded from a directory: ``predict`` validates as the saved contract says."""
@@ -351,53 +322,31 @@ class LoadedModel:
     input_example: Any
     metadata: dict[str, Any]
     path: Path
-    _enforcer: SchemaEnforcer | None = field(default=None, repr=False)
-    _params: ParamsValidator | None = field(default=None, repr=False)
+    typed: Typed = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        # What the model's own hints don't check, the saved signature does.
-        compiled = compiled_of(self.model)
-        if self.signature is None:
-            return
-        if self.signature.inputs is not None and (compiled is None or compiled.input is None):
-            self._enforcer = SchemaEnforcer(self.signature.inputs)
-        if self.signature.params is not None and (
-            compiled is None or not compiled.has_params_schema
-        ):
-            self._params = ParamsValidator(self.signature.params, None)
+        # The model's own hints, and the saved signature for what they don't check.
+        self.typed = typed_model(self.model, self.signature)
 
     @property
     def is_typed(self) -> bool:
         """True when the model validates its input from its own hints."""
         compiled = compiled_of(self.model)
-        return compiled is not None and compiled.input is not None
+        return compiled is not None and compiled.validates_input
 
     def predict(self, data: Any, params: Mapping[str, Any] | None = None) -> Any:
         """Validate `data` (and `params`) and predict.
 
         A typed model validates from its hints; an untyped one has its saved signature enforced.
         """
-        if self._enforcer is not None:
-            data = self._enforcer.validate(data)
-        if self._params is not None:
-            params = self._params.validate(params)
-        return call_predict(self.model, data, params)
+        return self.typed.predict(data, params)
 
     def validate(self, data: Any, params: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
         """Validate `data` and `params` as `predict` would, without predicting.
 
         Returns the validated (data, params); raises `ValidationError` with every issue.
         """
-        compiled = compiled_of(self.model)
-        if self._params is not None:
-            params = self._params.validate(params)
-        if compiled is not None:
-            params = compiled.validate_params(params)
-        if self._enforcer is not None:
-            data = self._enforcer.validate(data)
-        if compiled is not None:
-            data = compiled.validate_input(data)
-        return data, params
+        return self.typed.compiled.check(data, params)
 
 
 def load_model(path: str | os.PathLike[str]) -> LoadedModel:
@@ -437,7 +386,7 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
         load_context(None)
     return LoadedModel(
         model=model,
-        signature=read_signature(directory),
+        signature=signature_in(meta, directory),
         input_example=_read_example(directory, meta),
         metadata=dict(meta.get("metadata") or {}),
         path=directory,
@@ -445,15 +394,28 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
 
 
 def _read_example(directory: Path, meta: Mapping[str, Any]) -> Any:
+    """The saved example input, as MLflow's ``Model.load_input_example`` reads it back."""
     info = meta.get("saved_input_example_info")
     if not isinstance(info, Mapping):
         return None
     file = directory / str(info.get("artifact_path", INPUT_EXAMPLE))
     if not file.is_file():
         return None
-    value = json.loads(file.read_text(encoding="utf-8"))
-    if info.get("type") == "dataframe":
+    try:
+        value = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{file} is not valid JSON: {str(exc)[:200]}") from None
+    if str(info.get("params")) == "true" and isinstance(value, dict):
+        value = value.get("inputs")
+    kind = info.get("type")
+    if kind == "dataframe" and isinstance(value, dict):
         import pandas as pd
 
-        return pd.DataFrame(value["data"], columns=value["columns"])
+        return pd.DataFrame(value.get("data"), columns=value.get("columns"))
+    if kind == "ndarray":
+        import numpy as np
+
+        if isinstance(value, dict):
+            return {k: np.asarray(v) for k, v in value.items()}
+        return np.asarray(value)
     return value

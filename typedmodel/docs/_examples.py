@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 from typedmodel.docs._util import _plain
-from typedmodel.docs._visitor import _NodeVisitor
 from typedmodel.schema import (
     MISSING,
     AnyType,
@@ -22,6 +21,7 @@ from typedmodel.schema import (
     Object,
     UnionType,
 )
+from typedmodel.schema.visitor import NodeVisitor
 
 _EXAMPLE_SCALARS: dict[DataType, Any] = {
     DataType.boolean: True,
@@ -35,7 +35,7 @@ _EXAMPLE_SCALARS: dict[DataType, Any] = {
 }
 
 
-class _Example(_NodeVisitor[Constraints, Any]):
+class _Example(NodeVisitor[Constraints, Any]):
     """A deterministic example value that fits the node and its constraints (best effort)."""
 
     def visit_data_type(self, node: DataType, c: Constraints) -> Any:

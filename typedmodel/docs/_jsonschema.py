@@ -9,7 +9,6 @@ from typedmodel.docs._bodies import _shown_example
 from typedmodel.docs._examples import _finite
 from typedmodel.docs._subject import _Subject
 from typedmodel.docs._util import JSON_SCHEMA_DIALECT, _plain
-from typedmodel.docs._visitor import _NodeVisitor
 from typedmodel.schema import (
     MISSING,
     AnyType,
@@ -25,8 +24,9 @@ from typedmodel.schema import (
     TensorSpec,
     UnionType,
 )
+from typedmodel.schema.visitor import NodeVisitor
+from typedmodel.serve.mlflow_protocol import REQUEST_KEYS
 from typedmodel.signature import ModelSignature
-from typedmodel.validate import REQUEST_KEYS
 
 _JSON_SCALARS: dict[DataType, dict[str, Any]] = {
     DataType.boolean: {"type": "boolean"},
@@ -78,7 +78,7 @@ def _constraint_keywords(c: Constraints, applies: frozenset[str]) -> dict[str, A
     return out
 
 
-class _JsonSchema(_NodeVisitor[Constraints, dict[str, Any]]):
+class _JsonSchema(NodeVisitor[Constraints, dict[str, Any]]):
     """A JSON Schema 2020-12 for the node, with the holder's constraints as keywords."""
 
     def visit_data_type(self, node: DataType, c: Constraints) -> dict[str, Any]:

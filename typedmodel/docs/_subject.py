@@ -11,14 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from typedmodel._mlmodel import SERVING_EXAMPLE, read_mlmodel, signature_in
+from typedmodel.errors import ModelFileError
 from typedmodel.signature import ModelSignature
-from typedmodel.store import (
-    SERVING_EXAMPLE,
-    LoadedModel,
-    ModelFileError,
-    read_mlmodel,
-    signature_in,
-)
 
 
 @dataclass(frozen=True)
@@ -40,6 +35,8 @@ def _subject(obj: Any) -> _Subject:
         )
     if isinstance(obj, ModelSignature):
         return _Subject("Model", None, obj)
+    from typedmodel.store import LoadedModel
+
     if isinstance(obj, LoadedModel):
         name, example = _saved_example(obj.path, read_mlmodel(obj.path))
         title = _title_of(obj.model)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from typedmodel.docs._util import _json
-from typedmodel.docs._visitor import _NodeVisitor
 from typedmodel.schema import (
     AnyType,
     Array,
@@ -18,6 +17,7 @@ from typedmodel.schema import (
     TensorSpec,
     UnionType,
 )
+from typedmodel.schema.visitor import NodeVisitor
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ _Inline = str | _Code | _Link  # a str is plain text
 _Cell = tuple[_Inline, ...]
 
 
-class _TypeText(_NodeVisitor[str, list[_Inline]]):
+class _TypeText(NodeVisitor[str, list[_Inline]]):
     """A readable type: ``list[double]``, ``map<str, long>``, ``"a" | "b"``, a link to an
     object's own table. The context is the path of the value, which names that table."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic_core import to_jsonable_python
+from typedmodel._json import jsonable
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SERVER_URL = "http://127.0.0.1:5000"
@@ -16,8 +16,12 @@ _MAX_EXAMPLE_CHARS = 6000  # a saved example longer than this is not shown inlin
 
 
 def _plain(value: Any) -> Any:
-    """A value as JSON holds it (datetimes in ISO form, bytes as base64, NaN as null)."""
-    return to_jsonable_python(value, bytes_mode="base64", inf_nan_mode="null", fallback=repr)
+    """A value as JSON holds it (the one encoder, `typedmodel._json`); what it can't write is
+    shown by its repr."""
+    try:
+        return jsonable(value, fallback=repr)
+    except TypeError:  # nested too deeply to write
+        return repr(value)
 
 
 def _json(value: Any) -> str:

@@ -28,6 +28,7 @@ from typedmodel.schema.nodes import (
     _jsonable_param,
     _to_datetime,
 )
+from typedmodel.schema.visitor import NodeVisitor
 
 
 def _loads(text: str) -> Any:
@@ -37,27 +38,54 @@ def _loads(text: str) -> Any:
         raise SchemaError(f"not a JSON schema: {exc}") from None
 
 
-def _type_to_dict(dtype: DType) -> dict[str, Any]:
+class _Form(NodeVisitor[None, dict[str, Any]]):
     """A type node in MLflow form; typedmodel's own nodes carry an ``x-typedmodel`` entry."""
-    if isinstance(dtype, DataType):
-        return {"type": dtype.value}
-    if isinstance(dtype, AnyType):
+
+    def visit_data_type(self, node: DataType, c: None) -> dict[str, Any]:
+        return {"type": node.value}
+
+    def visit_any_type(self, node: AnyType, c: None) -> dict[str, Any]:
         return {"type": "any"}
-    if isinstance(dtype, Array):
-        return {"type": "array", "items": _type_to_dict(dtype.dtype)}
-    if isinstance(dtype, Map):
-        return {"type": "map", "values": _type_to_dict(dtype.value_type)}
-    if isinstance(dtype, Object):
+
+    def visit_array(self, node: Array, c: None) -> dict[str, Any]:
+        return {
+            "type": "array",
+            "items": _slot(self.visit(node.dtype, None), node.item_constraints),
+        }
+
+    def visit_map(self, node: Map, c: None) -> dict[str, Any]:
+        values = _slot(self.visit(node.value_type, None), node.value_constraints)
+        return {"type": "map", "values": values}
+
+    def visit_object(self, node: Object, c: None) -> dict[str, Any]:
         props: dict[str, Any] = {}
-        for prop in dtype.properties:
+        for prop in node.properties:
             props[prop.name] = _holder_to_dict(prop, prop.dtype, inline_scalars=True)[0]
-        return {"type": "object", "properties": props}
-    if isinstance(dtype, UnionType):
-        return {"type": "any", EXT: {"union": [_type_to_dict(t) for t in dtype.types]}}
-    if isinstance(dtype, LiteralType):
-        base = dtype.base
-        return {**_type_to_dict(base), EXT: {"enum": list(dtype.values)}}
-    raise SchemaError(f"not a schema type node: {dtype!r}")  # pragma: no cover  # all kinds above
+        out: dict[str, Any] = {"type": "object", "properties": props}
+        if not node.closed:
+            out[EXT] = {"closed": False}
+        return out
+
+    def visit_union_type(self, node: UnionType, c: None) -> dict[str, Any]:
+        return {"type": "any", EXT: {"union": [self.visit(t, None) for t in node.types]}}
+
+    def visit_literal_type(self, node: LiteralType, c: None) -> dict[str, Any]:
+        return {**self.visit(node.base, None), EXT: {"enum": list(node.values)}}
+
+
+_FORM = _Form()
+
+
+def _type_to_dict(dtype: DType) -> dict[str, Any]:
+    """A type node in MLflow form."""
+    return _FORM.visit(dtype, None)
+
+
+def _slot(form: dict[str, Any], constraints: Constraints) -> dict[str, Any]:
+    """An item's or a map value's form, with the constraints each one keeps to."""
+    if not constraints:
+        return form
+    return {**form, EXT: {**form.get(EXT, {}), **constraints.to_dict()}}
 
 
 def _holder_meta(obj: ColSpec | Property) -> dict[str, Any]:
@@ -104,27 +132,34 @@ def _spec_to_dict(spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _need(data: Any, keys: Iterable[str], what: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise SchemaError(f"{what} must be a dict, got {data!r}")
+        raise SchemaError(f"{what} must be a dict, got {type(data).__name__}")
     missing = [k for k in keys if k not in data]
     if missing:
-        raise SchemaError(f"{what} is missing {missing}: got {dict(data)!r}")
+        raise SchemaError(f"{what} is missing {missing}: it has keys {_keys(data)}")
     return data
+
+
+def _keys(data: Mapping[str, Any]) -> str:
+    """The keys of a dict for a message, cut short."""
+    keys = [str(k)[:40] for k in list(data)[:10]]
+    return str(keys) + (" ..." if len(data) > 10 else "")
 
 
 def _type_from_dict(data: Any) -> DType:
     data = _need(data, ["type"], "a type")
     kind = data["type"]
-    ext = data.get(EXT) or {}
-    if "union" in ext:
-        return UnionType([_type_from_dict(t) for t in ext["union"]])
-    if "enum" in ext:
-        return LiteralType(ext["enum"])
+    ext = _ext(data)
+    special: DType | None = _type_with_ext(None, ext)
+    if special is not None:
+        return special
     if kind == "any":
         return AnyType()
     if kind == "array":
-        return Array(_type_from_dict(_need(data, ["items"], "an array")["items"]))
+        items = _need(data, ["items"], "an array")["items"]
+        return Array(_type_from_dict(items), item_constraints=_slot_constraints(items))
     if kind == "map":
-        return Map(_type_from_dict(_need(data, ["values"], "a map")["values"]))
+        values = _need(data, ["values"], "a map")["values"]
+        return Map(_type_from_dict(values), value_constraints=_slot_constraints(values))
     if kind == "object":
         return _object_from_dict(data)
     if kind == "tensor":
@@ -134,6 +169,18 @@ def _type_from_dict(data: Any) -> DType:
     return _datatype(kind, "type")
 
 
+def _slot_constraints(data: Mapping[str, Any]) -> Constraints:
+    return Constraints.from_dict(_ext(data))
+
+
+def _ext(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The ``x-typedmodel`` entry of a form dict (an empty one when there is none)."""
+    ext = data.get(EXT) or {}
+    if not isinstance(ext, Mapping):
+        raise SchemaError(f"{EXT!r} must be a dict, got {type(ext).__name__}")
+    return ext
+
+
 def _object_from_dict(data: Mapping[str, Any]) -> Object:
     props = _need(data, ["properties"], "an object")["properties"]
     if not isinstance(props, Mapping):
@@ -141,10 +188,13 @@ def _object_from_dict(data: Mapping[str, Any]) -> Object:
     out = []
     for name, body in props.items():
         body = _need(body, ["type"], f"property {name!r}")
-        ext = body.get(EXT) or {}
+        ext = _ext(body)
         dtype = _type_from_dict(body)
         out.append(Property(name, dtype, body.get("required", True), **_holder_kwargs(ext, dtype)))
-    return Object(out)
+    closed = _ext(data).get("closed", True)
+    if not isinstance(closed, bool):
+        raise SchemaError(f"an object's 'closed' must be true or false, got {closed!r}")
+    return Object(out, closed=closed)
 
 
 def _holder_kwargs(ext: Mapping[str, Any], dtype: DType | None = None) -> dict[str, Any]:
@@ -164,7 +214,11 @@ def _holder_kwargs(ext: Mapping[str, Any], dtype: DType | None = None) -> dict[s
     return kwargs
 
 
-def _type_with_ext(dtype: DType, ext: Mapping[str, Any]) -> DType:
+def _type_with_ext(dtype: Any, ext: Mapping[str, Any]) -> Any:
+    """The union or literal an ``x-typedmodel`` entry describes, else `dtype`."""
+    for key in ("union", "enum"):
+        if key in ext and not isinstance(ext[key], list):
+            raise SchemaError(f"{EXT} {key!r} must be a list, got {type(ext[key]).__name__}")
     if "union" in ext:
         return UnionType([_type_from_dict(t) for t in ext["union"]])
     if "enum" in ext:
@@ -181,7 +235,7 @@ def _spec_from_dict(data: Any) -> Spec:
             "a tensor-spec",
         )
         return TensorSpec(spec["dtype"], spec["shape"], data.get("name"))
-    ext = data.get(EXT) or {}
+    ext = _ext(data)
     required = data.get("required", True)
     if required is None:  # older MLflow wrote null for "not said"
         required = True

@@ -210,25 +210,31 @@ class AnyType:
 
 @dataclass(frozen=True, slots=True, init=False)
 class Array:
-    """A list whose items all have `dtype`.
+    """A list whose items all have `dtype` (and each keeps to `item_constraints`).
 
     Examples:
         >>> Array("double")
         Array(DataType.double)
+        >>> Array("long", item_constraints=Constraints(ge=0))
+        Array(DataType.long, item_constraints=Constraints(ge=0))
     """
 
     dtype: DType
+    item_constraints: Constraints
 
-    def __init__(self, dtype: DType | str) -> None:
+    def __init__(self, dtype: DType | str, *, item_constraints: Constraints | None = None) -> None:
         object.__setattr__(self, "dtype", _node_type(dtype, "Array item type"))
+        object.__setattr__(self, "item_constraints", _constraints(item_constraints, "Array item"))
 
     def __repr__(self) -> str:
-        return f"Array({self.dtype!r})"
+        extra = f", item_constraints={self.item_constraints!r}" if self.item_constraints else ""
+        return f"Array({self.dtype!r}{extra})"
 
 
 @dataclass(frozen=True, slots=True, init=False)
 class Map:
-    """A dict with string keys and values of `value_type`.
+    """A dict with string keys and values of `value_type` (each keeping to
+    `value_constraints`).
 
     Examples:
         >>> Map("double")
@@ -236,12 +242,25 @@ class Map:
     """
 
     value_type: DType
+    value_constraints: Constraints
 
-    def __init__(self, value_type: DType | str) -> None:
+    def __init__(
+        self, value_type: DType | str, *, value_constraints: Constraints | None = None
+    ) -> None:
         object.__setattr__(self, "value_type", _node_type(value_type, "Map value type"))
+        object.__setattr__(self, "value_constraints", _constraints(value_constraints, "Map value"))
 
     def __repr__(self) -> str:
-        return f"Map({self.value_type!r})"
+        extra = f", value_constraints={self.value_constraints!r}" if self.value_constraints else ""
+        return f"Map({self.value_type!r}{extra})"
+
+
+def _constraints(value: Constraints | None, what: str) -> Constraints:
+    if value is None:
+        return Constraints()
+    if not isinstance(value, Constraints):
+        raise SchemaError(f"{what} constraints must be a Constraints, got {type(value).__name__}")
+    return value
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -293,14 +312,22 @@ class Property:
 class Object:
     """A JSON object with known fields, kept sorted by name (as MLflow does).
 
+    `closed` says whether keys other than the properties are refused (MLflow's reading of an
+    object, and a pydantic model's with ``extra="forbid"``); an open object accepts and drops
+    them, as a pydantic model does by default.
+
     Examples:
         >>> Object([Property("b", "long"), Property("a", "string")]).properties[0].name
         'a'
     """
 
     properties: tuple[Property, ...]
+    closed: bool
 
-    def __init__(self, properties: Iterable[Property]) -> None:
+    def __init__(self, properties: Iterable[Property], *, closed: bool = True) -> None:
+        if not isinstance(closed, bool):
+            raise SchemaError(f"Object 'closed' must be True or False, got {closed!r}")
+        object.__setattr__(self, "closed", closed)
         props = tuple(properties)
         if not props:
             raise SchemaError("an Object needs at least one Property; use Map(...) for free keys")
@@ -313,7 +340,8 @@ class Object:
         object.__setattr__(self, "properties", tuple(sorted(props, key=lambda p: p.name)))
 
     def __repr__(self) -> str:
-        return f"Object([{', '.join(map(repr, self.properties))}])"
+        closed = "" if self.closed else ", closed=False"
+        return f"Object([{', '.join(map(repr, self.properties))}]{closed})"
 
     def property(self, name: str) -> Property:
         """The property called `name` (KeyError-free: raises `SchemaError` naming the choices)."""
@@ -487,7 +515,9 @@ def _to_datetime(value: Any, where: str) -> _dt.datetime:
             return _dt.datetime.fromisoformat(value)
         except ValueError:
             pass
-    raise SchemaError(f"{where} expects a datetime (or an ISO 8601 string), got {value!r}")
+    raise SchemaError(
+        f"{where} expects a datetime (or an ISO 8601 string), got {type(value).__name__}"
+    )
 
 
 def _jsonable_param(value: Any) -> Any:

@@ -11,7 +11,6 @@ from typing import Any
 from typedmodel.errors import SchemaError
 from typedmodel.schema.form import _loads, _object_from_dict, _type_to_dict
 from typedmodel.schema.nodes import (
-    _INT_RANGES,
     AnyType,
     Array,
     DataType,
@@ -19,11 +18,14 @@ from typedmodel.schema.nodes import (
     LiteralType,
     Map,
     Object,
+    UnionType,
     _datatype,
     _jsonable_param,
     _repeated,
     _to_datetime,
 )
+from typedmodel.schema.rules import LossyNumber, number, rule
+from typedmodel.schema.visitor import NodeVisitor
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -86,7 +88,7 @@ class ParamSpec:
         if self.shape is None:
             return _param_value(self.dtype, value, where)
         if isinstance(value, (str, bytes, Mapping)) or not _is_sequence(value):
-            raise SchemaError(f"{where} has shape (-1,): give a list, got {value!r}")
+            raise SchemaError(f"{where} has shape (-1,): give a list, got {type(value).__name__}")
         return [_param_value(self.dtype, v, f"{where}[{i}]") for i, v in enumerate(value)]
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,80 +120,86 @@ def _is_sequence(value: Any) -> bool:
 
 
 def _param_value(dtype: DataType | Object, value: Any, where: str) -> Any:
-    if isinstance(dtype, Object):
-        return _check_value(dtype, value, where)
-    return _scalar_value(dtype, value, where)
+    return _VALUES.visit(dtype, where, value)
 
 
-def _scalar_value(dtype: DataType, value: Any, where: str) -> Any:
-    """One scalar as plain Python, checked as MLflow checks params (no lossy conversion)."""
-    if (
-        hasattr(value, "item")
-        and not isinstance(value, (list, tuple))
-        and getattr(value, "ndim", 0) == 0
-    ):
-        value = value.item()  # numpy scalar -> Python scalar
-    if dtype is DataType.datetime:
-        return _to_datetime(value, where)
-    if dtype is DataType.boolean:
-        if isinstance(value, bool):
-            return value
-    elif dtype in _INT_RANGES:
-        if isinstance(value, int) and not isinstance(value, bool):
-            low, high = _INT_RANGES[dtype]
-            if not low <= value <= high:
-                raise SchemaError(f"{where}: {value} is out of range for {dtype.value}")
-            return value
-    elif dtype in (DataType.float, DataType.double):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+class _ParamValue(NodeVisitor[str, Any]):
+    """Checks a JSON-like value against a node, as MLflow checks params (no lossy conversion);
+    returns it as plain Python. Messages name what is expected, never the value."""
+
+    def visit(self, node: DType, where: str, value: Any = None) -> Any:
+        method = self._methods.get(type(node))
+        if method is None:
+            raise SchemaError(f"not a schema type node: {type(node).__name__}")
+        return method(self, node, where, value)
+
+    def visit_data_type(self, node: DataType, where: str, value: Any) -> Any:
+        r = rule(node)
+        if node is DataType.datetime:
+            return _to_datetime(value, where)
+        given = type(value).__name__
+        try:
+            value = number(node, value)
+        except LossyNumber as exc:
+            if exc.type in ("int_type", "float_type"):  # a bool or a complex number
+                raise SchemaError(f"{where} expects {node.value}, got {given}") from None
+            raise SchemaError(f"{where}: {exc.msg}") from None
+        if isinstance(value, r.python) and not (r.family != "bool" and isinstance(value, bool)):
+            if r.is_int and not r.low <= value <= r.high:  # type: ignore[operator]
+                raise SchemaError(f"{where} is out of range for {node.value}")
+            return bytes(value) if isinstance(value, (bytes, bytearray)) else value
+        if r.is_float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
-    elif dtype is DataType.string:
-        if isinstance(value, str):
-            return value
-    elif dtype is DataType.binary and isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    raise SchemaError(f"{where} expects {dtype.value}, got {type(value).__name__} {value!r}")
+        if r.family == "bytes" and isinstance(value, bytearray):
+            return bytes(value)
+        raise SchemaError(f"{where} expects {node.value}, got {type(value).__name__}")
 
-
-def _check_value(dtype: DType, value: Any, where: str) -> Any:
-    """Check a JSON-like value against a nested type (for params of Object type)."""
-    if isinstance(dtype, DataType):
-        return _scalar_value(dtype, value, where)
-    if isinstance(dtype, AnyType):
+    def visit_any_type(self, node: AnyType, where: str, value: Any) -> Any:
         return value
-    if isinstance(dtype, Array):
+
+    def visit_array(self, node: Array, where: str, value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
-            raise SchemaError(f"{where} expects a list, got {value!r}")
-        return [_check_value(dtype.dtype, v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if isinstance(dtype, Map):
+            raise SchemaError(f"{where} expects a list, got {type(value).__name__}")
+        return [self.visit(node.dtype, f"{where}[{i}]", v) for i, v in enumerate(value)]
+
+    def visit_map(self, node: Map, where: str, value: Any) -> Any:
         if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-            raise SchemaError(f"{where} expects a dict with string keys, got {value!r}")
-        return {k: _check_value(dtype.value_type, v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(dtype, Object):
+            raise SchemaError(f"{where} expects a dict with string keys")
+        return {k: self.visit(node.value_type, f"{where}.{k}", v) for k, v in value.items()}
+
+    def visit_object(self, node: Object, where: str, value: Any) -> Any:
         if not isinstance(value, Mapping):
-            raise SchemaError(f"{where} expects an object (a dict), got {value!r}")
-        known = {p.name for p in dtype.properties}
-        extra = sorted(set(value) - known)
-        if extra:
-            raise SchemaError(f"{where} has unknown fields {extra}; allowed: {sorted(known)}")
+            raise SchemaError(f"{where} expects an object (a dict), got {type(value).__name__}")
+        known = {p.name for p in node.properties}
+        extra = [k for k in value if k not in known]
+        if extra and node.closed:
+            raise SchemaError(
+                f"{where} has {len(extra)} unknown field(s); allowed: {sorted(known)}"
+            )
         out = {}
-        for prop in dtype.properties:
+        for prop in node.properties:
             if value.get(prop.name) is None:
                 if prop.required:
                     raise SchemaError(f"{where}.{prop.name} is required")
                 continue
-            out[prop.name] = _check_value(prop.dtype, value[prop.name], f"{where}.{prop.name}")
+            out[prop.name] = self.visit(prop.dtype, f"{where}.{prop.name}", value[prop.name])
         return out
-    if isinstance(dtype, LiteralType):
-        if value not in dtype.values:
-            raise SchemaError(f"{where} must be one of {list(dtype.values)}, got {value!r}")
+
+    def visit_literal_type(self, node: LiteralType, where: str, value: Any) -> Any:
+        if not any(value == v and type(value) is type(v) for v in node.values):
+            raise SchemaError(f"{where} must be one of {list(node.values)}")
         return value
-    for member in dtype.types:  # UnionType
-        try:
-            return _check_value(member, value, where)
-        except SchemaError:
-            continue
-    raise SchemaError(f"{where} matches none of {list(dtype.types)}: {value!r}")
+
+    def visit_union_type(self, node: UnionType, where: str, value: Any) -> Any:
+        for member in node.types:
+            try:
+                return self.visit(member, where, value)
+            except SchemaError:
+                continue
+        raise SchemaError(f"{where} matches none of the types of the union")
+
+
+_VALUES = _ParamValue()
 
 
 @dataclass(frozen=True, slots=True, init=False)

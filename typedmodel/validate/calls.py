@@ -12,24 +12,25 @@ import pydantic
 from typedmodel.errors import OMITTED, Issue, SchemaError, ValidationError
 from typedmodel.hints import _wire_name
 from typedmodel.schema import ParamSchema
-from typedmodel.validate._common import _OUTPUT_TITLE, _issues_from
+from typedmodel.validate._common import OUTPUT_TITLE
+from typedmodel.validate._core import ExactValidator, issues_from
 
 
 class OutputValidator:
     """Validates predict's return value against its hint; returns the validated value."""
 
     def __init__(self, hint: Any, *, batch: bool) -> None:
-        self.adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(hint)
+        self.exact = ExactValidator(hint)
         self.batch = batch
 
     def validate(self, value: Any) -> Any:
         if self.batch and not isinstance(value, (list, tuple)) and hasattr(value, "tolist"):
             value = value.tolist()  # an array or Series of outputs
         try:
-            return self.adapter.validate_python(value)
+            return self.exact.validate(value)
         except pydantic.ValidationError as exc:
             raise ValidationError(
-                _issues_from(exc, batch=self.batch, hide_input=False), title=_OUTPUT_TITLE
+                issues_from(exc, batch=self.batch, hide_input=False), title=OUTPUT_TITLE
             ) from None
 
 
@@ -64,6 +65,7 @@ class ParamsValidator:
             for name, info in model.model_fields.items():
                 names.update({name, _wire_name(name, info)})
         self.allowed = sorted(names)
+        self._model = ExactValidator(model) if model is not None else None
 
     def validate(self, params: Any) -> Any:
         if self.model is not None and isinstance(params, self.model):
@@ -103,16 +105,13 @@ class ParamsValidator:
                     continue
                 try:
                     out[spec.name] = spec.validate(params[spec.name])
-                except SchemaError as exc:
-                    # The message quotes the value; with inputs hidden, say only what is wanted.
-                    shape = " list" if spec.shape is not None else ""
-                    hidden = f"param {spec.name!r} expects {_type_name(spec.dtype)}{shape}"
+                except SchemaError as exc:  # its message names what is wanted, not the value
                     issues.append(
                         Issue(
                             None,
                             (spec.name,),
                             "param_type",
-                            hidden if self.hide_input else str(exc),
+                            str(exc),
                             OMITTED if self.hide_input else params[spec.name],
                         )
                     )
@@ -121,17 +120,13 @@ class ParamsValidator:
                 out[name] = value
         if issues:
             raise ValidationError(issues, title="params", hide_input=self.hide_input)
-        if self.model is None:
+        if self._model is None:
             return out
         try:
-            return self.model.model_validate(out)
+            return self._model.validate(out)
         except pydantic.ValidationError as exc:
             raise ValidationError(
-                _issues_from(exc, batch=False, hide_input=self.hide_input),
+                issues_from(exc, batch=False, hide_input=self.hide_input),
                 title="params",
                 hide_input=self.hide_input,
             ) from None
-
-
-def _type_name(dtype: Any) -> str:
-    return str(dtype.value) if hasattr(dtype, "value") else "an object"

@@ -1,27 +1,33 @@
-"""MLflow's scoring protocol: the four request body forms, plus params."""
+"""MLflow's scoring protocol: the request forms of ``/invocations`` and its answers.
+
+A body is one of ``{"inputs": ...}``, ``{"dataframe_split": {"columns", "data"}}``,
+``{"dataframe_records": [...]}`` and ``{"instances": ...}``, each with optional ``"params"``;
+the answer is ``{"predictions": ...}``. This module only reads and writes those forms:
+validation is the model's call seam, whatever the protocol.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from typedmodel._json import dumps
 from typedmodel.errors import Issue, ValidationError
-from typedmodel.validate._common import _pd
+
+__all__ = ["REQUEST_KEYS", "answer", "parse_request"]
 
 REQUEST_KEYS = ("inputs", "dataframe_split", "dataframe_records", "instances")
 
 
 def parse_request(body: Any, *, records: bool = False) -> tuple[Any, Any]:
-    """The batch and params of an MLflow-style request body.
+    """The batch and params of an MLflow request body.
 
-    Accepts ``{"inputs": ...}``, ``{"dataframe_split": {"columns", "data"}}``,
-    ``{"dataframe_records": [...]}`` and ``{"instances": ...}``, each with optional
-    ``"params"``. DataFrame forms give a DataFrame, or a list of row dicts when `records`
-    (exact for typed models: no NaN stands in for a missing int).
+    DataFrame forms give a DataFrame, or a list of row dicts when `records` (exact for
+    ``list[X]`` models: no NaN stands in for a missing int).
 
     Raises:
-        ValidationError: for a body of the wrong shape (not a dict, none or several of the
-            input keys, unknown keys, a malformed ``dataframe_split``).
+        ValidationError: for a body of the wrong shape (not an object, none or several of the
+            input keys, unknown keys, a malformed ``dataframe_split``, repeated column names).
     """
     if not isinstance(body, Mapping):
         raise _request_issue(f"The body must be a JSON object, got {type(body).__name__}")
@@ -29,7 +35,7 @@ def parse_request(body: Any, *, records: bool = False) -> tuple[Any, Any]:
     unknown = sorted(str(k) for k in body if k not in (*REQUEST_KEYS, "params"))
     if unknown:
         raise _request_issue(
-            f"Unknown keys {unknown}; use one of {list(REQUEST_KEYS)} and 'params'"
+            f"Unknown keys {unknown[:5]}; use one of {list(REQUEST_KEYS)} and 'params'"
         )
     if len(present) != 1:
         raise _request_issue(
@@ -45,8 +51,21 @@ def parse_request(body: Any, *, records: bool = False) -> tuple[Any, Any]:
     if key == "dataframe_records":
         if not isinstance(value, list) or not all(isinstance(r, Mapping) for r in value):
             raise _request_issue("'dataframe_records' must be a list of objects", (key,))
-        return (value if records else _pd().DataFrame.from_records(value)), params
+        if records:
+            return value, params
+        import pandas as pd
+
+        return pd.DataFrame.from_records(value), params
     return value, params
+
+
+def answer(output: Any) -> bytes:
+    """The ``200`` body of a prediction.
+
+    Raises:
+        TypeError: for an output JSON can't hold.
+    """
+    return dumps({"predictions": output}).encode("utf-8")
 
 
 def _split_frame(value: Any, *, records: bool) -> Any:
@@ -63,10 +82,17 @@ def _split_frame(value: Any, *, records: bool) -> Any:
         raise _request_issue(
             "every row of 'dataframe_split.data' must have one value per column", where
         )
+    from typedmodel.validate.columns import repeated_labels
+
+    repeated = repeated_labels(columns)
+    if repeated:
+        raise ValidationError(repeated, title="request")
+    names = [str(c) for c in columns]
     if records:
-        names = [str(c) for c in columns]
         return [dict(zip(names, row, strict=True)) for row in data]
-    return _pd().DataFrame(data, columns=columns)
+    import pandas as pd
+
+    return pd.DataFrame(data, columns=columns)
 
 
 def _request_issue(msg: str, loc: tuple[str, ...] = ()) -> ValidationError:

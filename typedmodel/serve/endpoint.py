@@ -1,0 +1,93 @@
+"""The model behind the server: its signature, its compiled predict and what documents it.
+
+Every request goes through the model's call seam (`typedmodel.model.Compiled`): ``check``
+validates the params and the batch, ``call`` predicts with what was validated and checks the
+output. A typed model keeps its hints; a saved directory is typed with its saved signature.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from typedmodel.errors import TypedModelError
+from typedmodel.model import Compiled, compiled_of, typed_model
+from typedmodel.signature import ModelSignature
+
+__all__ = ["Endpoint", "endpoint_of"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What the server needs of one model."""
+
+    signature: ModelSignature
+    compiled: Compiled
+    target: Any  # the instance a method predict is called on (None for a function)
+    docs_target: Any  # what render_docs is given: the model directory or the typed object
+
+    @property
+    def records(self) -> bool:
+        """DataFrame request forms arrive as row dicts (``list[X]`` models)."""
+        return self.compiled.row_wise
+
+    @property
+    def accepts_csv(self) -> bool:
+        inputs = self.signature.inputs
+        return inputs is not None and not inputs.is_tensor_spec()
+
+    def check(self, data: Any, params: Any) -> tuple[Any, Any]:
+        """Validated (data, params), or one `ValidationError` with every issue."""
+        return self.compiled.check(data, params)
+
+    def predict(self, data: Any, params: Any, loop: asyncio.AbstractEventLoop | None) -> Any:
+        """Predict on validated data; an async predict runs on the server's event `loop`."""
+        output = self.compiled.call(self.target, None, data, params)
+        if inspect.isawaitable(output):
+            coroutine: Any = output
+            if loop is None:
+                output = asyncio.run(coroutine)
+            else:
+                output = asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+            return self.compiled.validate_output(output)
+        return output
+
+
+def endpoint_of(model_or_path: Any) -> Endpoint:
+    """The endpoint of a model directory, a `LoadedModel`, or a typed class (instantiated
+    without arguments), instance or function.
+
+    Raises:
+        TypedModelError: for a model without an input signature to validate requests with.
+    """
+    from typedmodel.store import LoadedModel, load_model
+
+    if isinstance(model_or_path, (str, os.PathLike)):
+        model_or_path = load_model(model_or_path)
+    if isinstance(model_or_path, LoadedModel):
+        loaded = model_or_path
+        if loaded.signature is None or loaded.signature.inputs is None:
+            raise TypedModelError(
+                f"the model saved at {loaded.path} has no input signature: the server can't "
+                "validate requests; save it with signature= or input_example="
+            )
+        typed = loaded.typed
+        return Endpoint(loaded.signature, typed.compiled, typed.target, str(loaded.path))
+    obj = model_or_path() if isinstance(model_or_path, type) else model_or_path
+    if compiled_of(obj) is None:
+        raise TypedModelError(
+            f"{_name(obj)} is not a typed model: decorate it with @typedmodel.typed, subclass "
+            "typedmodel.PythonModel, or save it with a signature and serve the directory"
+        )
+    typed = typed_model(obj)
+    signature = typed.compiled.signature
+    if signature is None or signature.inputs is None:
+        raise TypedModelError(f"{_name(obj)} has no input signature: nothing to validate against")
+    return Endpoint(signature, typed.compiled, typed.target, obj)
+
+
+def _name(obj: Any) -> str:
+    return str(getattr(obj, "__qualname__", type(obj).__qualname__))

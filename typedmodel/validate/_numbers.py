@@ -1,0 +1,64 @@
+"""The number rule on whole arrays: which values a numpy dtype holds exactly.
+
+`typedmodel.schema.rules.number` says it for one value; these say it for a numpy array at once,
+and the columnar and tensor paths both use them. A test checks that both agree, value by value,
+and that the ranges of the rule table are numpy's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from typedmodel.schema.nodes import DataType
+from typedmodel.schema.rules import rule
+
+__all__ = ["beyond_range", "fractional", "ints_held", "overflows"]
+
+_FLOAT_HIGH = {4: rule(DataType.float).high, 8: rule(DataType.double).high}
+
+
+def ints_held(array: Any, target: np.dtype[Any]) -> Any:
+    """Which integers of `array` the float dtype `target` holds exactly (compared as integers:
+    ``2**53 + 1`` must not round to ``2**53`` before the check)."""
+    exact = 2 ** (np.finfo(target).nmant + 1)
+    small = (array <= exact) if array.dtype.kind == "u" else (array <= exact) & (array >= -exact)
+    if small.all():
+        return small
+    with np.errstate(over="ignore", invalid="ignore"):
+        as_float = array.astype(target)
+        wide = as_float.astype(np.float64)
+        back_ok = np.isfinite(wide) & (np.abs(wide) < float(np.iinfo(array.dtype).max))
+        back = np.where(back_ok, wide, 0).astype(array.dtype)
+    return small | (back_ok & (back == array))
+
+
+def beyond_range(array: Any, target: np.dtype[Any]) -> Any:
+    """Which values of an integer or float `array` fall outside the integer dtype `target`
+    (compared exactly: a float ``2.0**63`` is beyond int64, which ends at ``2**63 - 1``)."""
+    info = np.iinfo(target)
+    if array.dtype.kind in "iu":
+        src = np.iinfo(array.dtype)
+        if src.min >= info.min and src.max <= info.max:
+            return (
+                np.zeros(len(array), dtype=bool) if array.ndim == 1 else np.zeros(array.shape, bool)
+            )
+        return (array < info.min) | (array > info.max)
+    with np.errstate(invalid="ignore"):
+        low, high = float(info.min), float(info.max)
+        above = array >= high if high > info.max else array > high
+        below = array <= low if low < info.min else array < low
+        return above | below | ~np.isfinite(array)
+
+
+def fractional(array: Any) -> Any:
+    """Which values of a float `array` are not whole numbers (NaN and infinities included)."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isfinite(array) | (array != np.floor(array))
+
+
+def overflows(array: Any, target: np.dtype[Any]) -> Any:
+    """Which finite values of a float `array` are too large for the float dtype `target`."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(array) & (np.abs(array) > _FLOAT_HIGH[np.dtype(target).itemsize])
