@@ -14,12 +14,16 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import typing
 from typing import Any
 
+import pydantic
 from hypothesis import strategies as st
 
 from typedmodel import (
+    MISSING,
     AnyType,
     Array,
     ColSpec,
@@ -40,6 +44,7 @@ from typedmodel import (
 
 __all__ = [
     "TENSOR_DTYPES",
+    "FieldPlan",
     "col_schemas",
     "col_specs",
     "constraints",
@@ -51,6 +56,8 @@ __all__ = [
     "param_schemas",
     "param_specs",
     "properties",
+    "row_models",
+    "rows_for",
     "schemas",
     "signatures",
     "tensor_schemas",
@@ -312,3 +319,125 @@ def signatures(draw: st.DrawFn, *, extensions: bool = True) -> ModelSignature:
         ).filter(bool)
     )
     return ModelSignature(**parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Row models and batches for them: valid values and values just outside the contract
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldPlan:
+    """One generated field: its kind, bounds, whether it has a default or may be None."""
+
+    name: str
+    kind: str  # "int", "float", "str", "bool", "literal"
+    optional: bool = False  # X | None
+    default: Any = MISSING
+    low: int | None = None  # int: ge; str: min_length
+    high: int | None = None  # int: le
+
+    def annotation(self) -> Any:
+        base: Any = {"int": int, "float": float, "str": str, "bool": bool}.get(self.kind)
+        if self.kind == "literal":
+            base = typing.Literal["a", "b"]
+        limits: dict[str, Any] = {}
+        if self.kind == "int" and self.low is not None:
+            limits["ge"] = self.low
+        if self.kind == "int" and self.high is not None:
+            limits["le"] = self.high
+        if self.kind == "str" and self.low is not None:
+            limits["min_length"] = self.low
+        if limits:
+            base = typing.Annotated[base, pydantic.Field(**limits)]
+        return typing.Optional[base] if self.optional else base  # noqa: UP045
+
+
+_KINDS = ("int", "float", "str", "bool", "literal")
+_FIELD_NAMES = ("a", "b", "c", "d", "e")
+
+
+@st.composite
+def field_plans(draw: st.DrawFn, name: str) -> FieldPlan:
+    kind = draw(st.sampled_from(_KINDS))
+    low = high = None
+    if kind == "int" and draw(st.booleans()):
+        low = draw(st.integers(-5, 5))
+        high = low + draw(st.integers(0, 10))
+    if kind == "str" and draw(st.booleans()):
+        low = 1
+    optional = draw(st.booleans())
+    default: Any = MISSING
+    if draw(st.booleans()):
+        default = None if optional and draw(st.booleans()) else _valid_value(kind, low, high)
+    return FieldPlan(name, kind, optional, default, low, high)
+
+
+def _valid_value(kind: str, low: int | None, high: int | None) -> Any:
+    return {
+        "int": low if low is not None else 0,
+        "float": 0.5,
+        "str": "x",
+        "bool": True,
+        "literal": "a",
+    }[kind]
+
+
+@st.composite
+def row_models(draw: st.DrawFn, *, closed: bool | None = None) -> type[pydantic.BaseModel]:
+    """A pydantic model of one to four scalar fields (ints with bounds, floats, strings,
+    bools, literals; optional or not; with a default or not); closed (``extra="forbid"``) or
+    open. The plans are on the class as ``__plans__``."""
+    count = draw(st.integers(1, 4))
+    plans = [draw(field_plans(n)) for n in _FIELD_NAMES[:count]]
+    fields: dict[str, Any] = {}
+    for plan in plans:
+        default = ... if plan.default is MISSING else plan.default
+        fields[plan.name] = (plan.annotation(), default)
+    is_closed = draw(st.booleans()) if closed is None else closed
+    config = pydantic.ConfigDict(extra="forbid" if is_closed else "ignore")
+    model = pydantic.create_model("Row", __config__=config, **fields)
+    model.__plans__ = plans  # type: ignore[attr-defined]
+    return model
+
+
+def _near_values(plan: FieldPlan) -> st.SearchStrategy[Any]:
+    """JSON values of the field's kind, valid or just outside its contract (beyond a bound,
+    beyond the long range, a wrong kind, None)."""
+    wrong = st.sampled_from(["x", None, [1], {"k": 1}])
+    if plan.kind == "int":
+        bounded = st.integers(
+            (plan.low if plan.low is not None else -(2**63)) - 2,
+            (plan.high if plan.high is not None else 2**63 - 1) + 2,
+        )
+        edges = st.sampled_from([2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 2**70, 3.0, 2.5, True])
+        return st.one_of(bounded, edges, wrong)
+    if plan.kind == "float":
+        exact = st.floats(allow_nan=False, allow_infinity=False)
+        ints = st.sampled_from([0, 7, 2**53, 2**53 + 1, -(2**53) - 1])
+        return st.one_of(exact, ints, st.sampled_from([True]), wrong)
+    if plan.kind == "str":
+        return st.one_of(st.text(max_size=3), st.sampled_from([5, 1.5, False]), wrong)
+    if plan.kind == "bool":
+        return st.one_of(st.booleans(), st.sampled_from([0, 1, 2, "yes", 1.5]), wrong)
+    return st.one_of(st.sampled_from(["a", "b", "c", "A", 1]), wrong)
+
+
+@st.composite
+def rows_for(
+    draw: st.DrawFn, model: type[pydantic.BaseModel], *, max_rows: int = 4
+) -> list[dict[str, Any]]:
+    """A batch of row dicts for a `row_models` model: each key may be left out, and a row may
+    carry a key the model doesn't name."""
+    plans: list[FieldPlan] = model.__plans__  # type: ignore[attr-defined]
+    rows = []
+    for _ in range(draw(st.integers(0, max_rows))):
+        row: dict[str, Any] = {}
+        for plan in plans:
+            if draw(st.integers(0, 5)) == 0:
+                continue  # left out
+            row[plan.name] = draw(_near_values(plan))
+        if draw(st.integers(0, 6)) == 0:
+            row["zz"] = 1
+        rows.append(row)
+    return rows

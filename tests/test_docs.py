@@ -787,7 +787,7 @@ def test_json_schema_keywords_from_constraints_and_descriptions() -> None:
     }
     assert props["a"] == {
         "type": "array",
-        "items": {"type": "integer", "format": "int64"},
+        "items": {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1},
         "minItems": 2,
     }
     assert props["m"]["maxProperties"] == 4

@@ -12,7 +12,6 @@ import base64
 import contextlib
 import http.client
 import json
-import math
 import os
 import signal
 import socket
@@ -31,6 +30,7 @@ import pandas as pd
 import pytest
 
 import typedmodel as tm
+from tests.asgi import JSON, Reply, call, post
 from typedmodel._json import jsonable as _jsonable
 from typedmodel.serve import DEFAULT_MAX_BODY_BYTES, create_app
 
@@ -149,17 +149,6 @@ COLUMNS = ["name", "age", "income"]
 # ---------------------------------------------------------------------------------------------
 # Starting servers and talking to them
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        assert self.headers.get("content-type", "").startswith("application/json"), self
-        return json.loads(self.body)
 
 
 @dataclass
@@ -366,9 +355,6 @@ def test_keep_alive_connection_serves_several_requests(scorer: Server) -> None:
             assert response.status in (200, 400)
     finally:
         conn.close()
-
-
-JSON = "application/json"
 
 
 @pytest.mark.parametrize(
@@ -871,56 +857,6 @@ def test_missing_serve_extra_says_what_to_install(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # In process: the ASGI app driven directly
 # ---------------------------------------------------------------------------------------------
-
-
-def call(
-    app: Any,
-    method: str,
-    path: str,
-    body: bytes = b"",
-    headers: dict[str, str] | None = None,
-    chunks: int = 1,
-) -> Reply:
-    """One HTTP request through the ASGI app, the body sent in `chunks` messages."""
-    if headers is None:
-        headers = {"content-type": JSON}
-    size = max(1, math.ceil(len(body) / chunks))
-    parts = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
-    messages = [
-        {"type": "http.request", "body": part, "more_body": i < len(parts) - 1}
-        for i, part in enumerate(parts)
-    ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 1234),
-        "server": ("127.0.0.1", 80),
-    }
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    found = {k.decode(): v.decode() for k, v in start["headers"]}
-    data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return Reply(start["status"], found, data)
-
-
-def post(app: Any, body: Any, **kwargs: Any) -> Reply:
-    return call(app, "POST", "/invocations", json.dumps(body).encode(), **kwargs)
 
 
 def test_create_app_takes_class_instance_function_path_and_loaded_model(

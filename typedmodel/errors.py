@@ -181,7 +181,22 @@ class ValidationError(TypedModelError, ValueError):
 
     def json(self, *, include_input: bool | None = None, indent: int | None = None) -> str:
         """The issues as a JSON array (values JSON cannot hold are written as their repr)."""
-        return json.dumps(self.errors(include_input=include_input), indent=indent, default=repr)
+        return json.dumps(self.plain_errors(include_input=include_input), indent=indent)
+
+    def plain_errors(self, *, include_input: bool | None = None) -> list[dict[str, Any]]:
+        """`errors` as JSON values: an input JSON can't hold (or nested too deeply to write) is
+        written as its short repr."""
+        from typedmodel._json import jsonable
+
+        out = []
+        for error in self.errors(include_input=include_input):
+            try:
+                out.append(jsonable(error, fallback=repr))
+            except (TypeError, RecursionError):
+                out.append(
+                    {**jsonable({**error, "input": None}), "input": short_repr(error["input"])}
+                )
+        return out
 
 
 def _rebuild(issues: tuple[Issue, ...], title: str, hide_input: bool) -> ValidationError:

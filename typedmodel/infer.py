@@ -58,20 +58,25 @@ def infer_schema(data: Any) -> Schema:
     if isinstance(data, pd.DataFrame):
         if not len(data.columns):
             _empty("a DataFrame with no columns")
-        return Schema([_column_spec(data[c], str(c)) for c in data.columns])
+        return Schema([_column_spec(data[c], _column_name(c)) for c in data.columns])
     if isinstance(data, pd.Series):
-        return Schema([_column_spec(data, None if data.name is None else str(data.name))])
+        return Schema([_column_spec(data, None if data.name is None else _column_name(data.name))])
     if isinstance(data, np.ndarray):
         return Schema([_tensor_spec(data, None)])
     if isinstance(data, Mapping):
         if not data:
             _empty("an empty dict")
+        if not all(isinstance(k, str) for k in data):
+            raise SchemaError(
+                "infer_schema: a dict's keys name its columns and must all be strings, got "
+                f"{sorted({type(k).__name__ for k in data if not isinstance(k, str)})} keys"
+            )
         if all(isinstance(v, np.ndarray) for v in data.values()):
             return Schema([_tensor_spec(v, str(k)) for k, v in data.items()])
         return Schema(
             [
-                ColSpec(_finish(t), str(k), required=t is not None)
-                for k, t in ((k, _value_type(v, str(k))) for k, v in data.items())
+                ColSpec(_finish(t), str(k), required=t is not None and not _holds_none(v))
+                for k, v, t in ((k, v, _value_type(v, str(k))) for k, v in data.items())
             ]
         )
     if isinstance(data, (list, tuple)):
@@ -86,6 +91,21 @@ def infer_schema(data: Any) -> Schema:
     if isinstance(value, Mapping):
         return infer_schema(value)
     return Schema([ColSpec(_finish(_value_type(value, "the value")))])
+
+
+def _column_name(label: Any) -> str | int:
+    """A frame's column label as a column name: an integer label stays an integer (as MLflow
+    writes it), anything else is its text."""
+    if isinstance(label, int) and not isinstance(label, bool):
+        return int(label)
+    return str(label)
+
+
+def _holds_none(value: Any) -> bool:
+    """Whether a dict's value is, or holds, None: its column is then not required (MLflow)."""
+    if isinstance(value, (list, tuple)):
+        return any(v is None for v in value)
+    return False
 
 
 def infer_signature(
@@ -115,9 +135,9 @@ def infer_signature(
 # ---------------------------------------------------------------------------------------------
 
 
-def _column_spec(col: pd.Series, name: str | None) -> ColSpec:
+def _column_spec(col: pd.Series, name: str | int | None) -> ColSpec:
     missing = bool(col.isna().any())
-    dtype = _column_type(col, name or "the column")
+    dtype = _column_type(col, "the column" if name is None else str(name))
     # An unnamed column can't be optional in a Schema: a lone unnamed Series stays required.
     return ColSpec(dtype, name, required=not missing or name is None)
 
@@ -186,12 +206,7 @@ def _from_numpy(dtype: Any, where: str) -> DataType:
 
 def _tensor_spec(arr: Any, name: str | None) -> TensorSpec:
     np = _numpy()
-    dtype = arr.dtype
-    if dtype.kind == "O":
-        raise SchemaError(
-            f"{'tensor ' + repr(name) if name else 'the array'} has dtype object, which a "
-            "TensorSpec can't describe: convert it to a numeric, str or bytes dtype"
-        )
+    dtype = arr.dtype  # "object" for Python objects, as MLflow infers it
     if dtype.kind in "US":
         dtype = np.dtype(dtype.kind)  # drop the size: '<U5' -> 'str'
     shape = (-1, *arr.shape[1:]) if arr.ndim else ()

@@ -24,20 +24,12 @@ from typedmodel.schema import (
     TensorSpec,
     UnionType,
 )
+from typedmodel.schema.rules import applicable, rule
 from typedmodel.schema.visitor import NodeVisitor
 from typedmodel.serve.mlflow_protocol import REQUEST_KEYS
 from typedmodel.signature import ModelSignature
 
-_JSON_SCALARS: dict[DataType, dict[str, Any]] = {
-    DataType.boolean: {"type": "boolean"},
-    DataType.integer: {"type": "integer", "format": "int32"},
-    DataType.long: {"type": "integer", "format": "int64"},
-    DataType.float: {"type": "number", "format": "float"},
-    DataType.double: {"type": "number", "format": "double"},
-    DataType.string: {"type": "string"},
-    DataType.binary: {"type": "string", "contentEncoding": "base64"},
-    DataType.datetime: {"type": "string", "format": "date-time"},
-}
+_NO_CONSTRAINTS = Constraints()
 _NUMERIC_KEYWORDS = {
     "gt": "exclusiveMinimum",
     "ge": "minimum",
@@ -82,21 +74,30 @@ class _JsonSchema(NodeVisitor[Constraints, dict[str, Any]]):
     """A JSON Schema 2020-12 for the node, with the holder's constraints as keywords."""
 
     def visit_data_type(self, node: DataType, c: Constraints) -> dict[str, Any]:
-        applies: frozenset[str] = (
-            frozenset()
-        )  # booleans, datetimes and bytes take none of the keywords
-        if node.is_numeric:
-            applies = frozenset({"numeric"})
-        elif node is DataType.string:
-            applies = frozenset({"text", "pattern"})
-        return {**_JSON_SCALARS[node], **_constraint_keywords(c, applies)}
+        # The JSON of one value and its range come from the rule table; the constraints that
+        # apply to the type (`applicable`) become keywords. A length on bytes is not the length
+        # of their base64 text, so it stays an x-typedmodel note.
+        r = rule(node)
+        out = dict(r.json)
+        if r.is_float and r.dtype is DataType.float:
+            out.update(minimum=r.low, maximum=r.high)  # a 32-bit float never overflows
+        names = applicable(node)
+        applies = frozenset(
+            ({"numeric"} if "ge" in names else set())
+            | ({"text", "pattern"} if "pattern" in names else set())
+        )
+        keywords = _constraint_keywords(c, applies)
+        for bound, tighter in (("minimum", max), ("maximum", min)):
+            if bound in keywords and bound in out:
+                keywords[bound] = tighter(keywords[bound], out[bound])
+        return {**out, **keywords}
 
     def visit_array(self, node: Array, c: Constraints) -> dict[str, Any]:
-        items = self.visit(node.dtype, Constraints())
+        items = self.visit(node.dtype, node.item_constraints or _NO_CONSTRAINTS)
         return {"type": "array", "items": items, **_constraint_keywords(c, frozenset({"items"}))}
 
     def visit_map(self, node: Map, c: Constraints) -> dict[str, Any]:
-        values = self.visit(node.value_type, Constraints())
+        values = self.visit(node.value_type, node.value_constraints or _NO_CONSTRAINTS)
         keywords = _constraint_keywords(c, frozenset({"props"}))
         return {"type": "object", "additionalProperties": values, **keywords}
 
@@ -109,6 +110,8 @@ class _JsonSchema(NodeVisitor[Constraints, dict[str, Any]]):
         required = sorted(p.name for p in node.properties if p.required)
         if required:
             out["required"] = required
+        if node.closed:  # the validator refuses other keys
+            out["additionalProperties"] = False
         return out
 
     def visit_any_type(self, node: AnyType, c: Constraints) -> dict[str, Any]:

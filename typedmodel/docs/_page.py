@@ -252,7 +252,7 @@ def _join_path(path: str, name: str) -> str:
 
 def _column_label(col: ColSpec, index: int, count: int) -> tuple[_Inline, str]:
     if col.name is not None:
-        return _Code(col.name), col.name
+        return _Code(str(col.name)), str(col.name)
     if count == 1:
         return "(unnamed)", "row"
     return f"(column {index})", f"column {index}"

@@ -25,7 +25,7 @@ class ColSpec:
     """
 
     type: DType
-    name: str | None
+    name: str | int | None
     required: bool
     description: str | None
     default: Any
@@ -35,7 +35,7 @@ class ColSpec:
     def __init__(
         self,
         type: DType | str,  # MLflow's parameter name, kept for compatibility
-        name: str | None = None,
+        name: str | int | None = None,
         required: bool = True,
         *,
         description: str | None = None,
@@ -43,8 +43,10 @@ class ColSpec:
         constraints: Constraints | None = None,
         nullable: bool | None = None,
     ) -> None:
-        if name is not None and (not isinstance(name, str) or not name):
-            raise SchemaError(f"a column name must be a non-empty string or None, got {name!r}")
+        if name is not None and not _is_name(name):
+            raise SchemaError(
+                f"a column name must be a non-empty string, an integer or None, got {name!r}"
+            )
         _set_holder(
             self, name, type, required, description, default, constraints, nullable, "ColSpec"
         )
@@ -95,6 +97,14 @@ class TensorSpec:
         return f"TensorSpec({self.type.name!r}, {self.shape!r}{name})"
 
 
+def _is_name(name: Any) -> bool:
+    """A column name: a non-empty string, or an integer (a frame's default labels; MLflow writes
+    them as JSON integers)."""
+    if isinstance(name, str):
+        return bool(name)
+    return isinstance(name, int) and not isinstance(name, bool)
+
+
 def _tensor_dtype(value: Any) -> np.dtype[Any]:
     import numpy as np
 
@@ -115,9 +125,9 @@ def _tensor_dtype(value: Any) -> np.dtype[Any]:
         raise SchemaError(
             f"TensorSpec type {dt.str!r} has a size; use the unsized {np.dtype(dt.kind).name!r}"
         )
-    if dt.kind == "V" or dt.kind == "O":
+    if dt.kind == "V":  # "object" is allowed: MLflow infers it for arrays of Python objects
         raise SchemaError(
-            f"TensorSpec type {dt!r} is not supported: use a numeric, str or bytes dtype"
+            f"TensorSpec type {dt!r} is not supported: use a numeric, str, bytes or object dtype"
         )
     return dt
 

@@ -462,7 +462,7 @@ def _node_type(value: Any, what: str) -> DType:
 
 def _set_holder(
     obj: Any,
-    name: str | None,
+    name: str | int | None,
     dtype: Any,
     required: bool,
     description: str | None,

@@ -60,7 +60,6 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess with
         f'typedmodel.serve needs the serve extra ({_exc}): pip install "typedmodel[serve]"'
     ) from _exc
 
-from typedmodel._json import jsonable
 from typedmodel.errors import ValidationError
 from typedmodel.serve.endpoint import Endpoint, endpoint_of
 from typedmodel.serve.mlflow_protocol import answer, parse_request
@@ -97,11 +96,7 @@ def _invalid(exc: ValidationError, *, show_inputs: bool) -> bytes:
     """The 400 body for a `ValidationError` (input values only when `show_inputs`)."""
     shown = show_inputs and not exc.hide_input
     message = str(ValidationError(exc.issues, title=exc.title, hide_input=not shown))
-    try:
-        issues = [jsonable(i, fallback=repr) for i in exc.errors(include_input=shown)]
-    except TypeError:  # an input too deep or odd to write back
-        issues = exc.errors(include_input=False)
-    return _error_body("INVALID_INPUT", message, issues)
+    return _error_body("INVALID_INPUT", message, exc.plain_errors(include_input=shown))
 
 
 def _bad_request(msg: str, type_: str) -> bytes:

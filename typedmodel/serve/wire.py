@@ -3,9 +3,11 @@
 JSON is read as RFC 8259 defines it, with the tokens Python's ``json.dumps`` writes for floats
 it can't otherwise write: ``NaN`` is a missing value (read as ``null``, as MLflow's server reads
 it), ``Infinity`` and ``-Infinity`` are infinite floats (which only a float field takes). A
-number JSON writes but no type holds is refused here, before any validator: a float literal
-too large for a double (``1e400`` is not infinity) and an integer beyond the widest integer
-type, a long. A CSV body follows the same integer rule.
+float literal too large for a double (``1e400`` is not infinity) is refused here, before any
+validator. An integer is read as the integer it is, so that a value beyond the type's range
+(the rule table's) is an issue naming its row and field; only a literal far longer than the
+widest integer type holds (a long's 19 digits) is refused as the body's fault, before Python
+spends time converting it. A CSV body follows the same integer rule.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ JSON_TYPE = "application/json"
 CSV_TYPE = "text/csv"
 
 _WIDEST = rule(DataType.long)
-_LOW, _HIGH = int(_WIDEST.low or 0), int(_WIDEST.high or 0)
-_INT_DIGITS = len(str(_HIGH)) + 1  # longer literals can't be in range: not converted
+# No integer type holds more digits than a long; five times as many is plainly not a value.
+_INT_DIGITS = 5 * len(str(_WIDEST.high))
 
 
 class BadRequest(Exception):
@@ -39,7 +41,11 @@ class BadRequest(Exception):
 
 
 def _int_out_of_range() -> BadRequest:
-    return BadRequest("The body has an integer outside the range of a 64-bit long", "number_range")
+    return BadRequest(
+        f"The body has an integer of more than {_INT_DIGITS} digits, far outside the range of "
+        "a 64-bit long",
+        "number_range",
+    )
 
 
 def _constant(name: str) -> float | None:
@@ -56,10 +62,7 @@ def _finite_float(text: str) -> float:
 def _int(text: str) -> int:
     if len(text.lstrip("-")) > _INT_DIGITS:
         raise _int_out_of_range()
-    value = int(text)
-    if not _LOW <= value <= _HIGH:
-        raise _int_out_of_range()
-    return value
+    return int(text)
 
 
 def read_json(body: bytes) -> Any:
@@ -102,12 +105,11 @@ def read_csv(body: bytes) -> Any:
         column = frame[name]
         if column.dtype.kind in "iufb":
             continue
-        # pandas leaves an integer wider than 64 bits as text: the JSON rule refuses it.
+        # pandas leaves an integer wider than 64 bits as text: the JSON rule applies to it.
         text = column.dropna().astype(str)
         digits = text.str.fullmatch(r"[+-]?\d+")
-        if digits.any() and (text[digits].str.lstrip("+-").str.len() >= _INT_DIGITS - 1).any():
-            for literal in text[digits]:
-                _int(literal.lstrip("+"))
+        if digits.any() and (text[digits].str.lstrip("+-").str.len() > _INT_DIGITS).any():
+            raise _int_out_of_range()
     return frame
 
 

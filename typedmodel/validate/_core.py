@@ -195,7 +195,12 @@ def _full_int(schema: dict[str, Any]) -> Any:
 
 
 def _int_value(value: Any) -> Any:
-    return _exact(DataType.long, value)
+    value = _exact(DataType.long, value)
+    if isinstance(value, float) and value.is_integer():
+        # A whole float is the integer it holds: beyond the long range, its issue is the bound
+        # (as on the columnar path), not pydantic's "exceeded maximum size".
+        return int(value)
+    return value
 
 
 def _first_fast(fast: Any, exact: Any) -> Any:

@@ -389,10 +389,12 @@ class TableValidator:
             return []
         issues: list[Issue] = []
         for i in extra:
-            present = np.ones(table.n, dtype=bool)
-            if table.records and table.absent[i] is not None:
-                present = ~table.absent[i]
             values = table.arrays[i]
+            if table.records:
+                absent = table.absent[i]
+                present = np.ones(table.n, dtype=bool) if absent is None else ~absent
+            else:
+                present = ~gaps(values)  # a gap in a frame is a value left out
             issues.extend(
                 Issue(
                     int(r),
@@ -439,6 +441,8 @@ class TableValidator:
             )
         converted, found = self._check(plan, values, ~(left_out | null))
         issues.extend(found)
+        if issues:  # the batch is refused: no column to build
+            return None, issues
         return _output(plan, converted, left_out, null), issues
 
     def _check(self, plan: ColumnPlan, values: Any, checked: Any) -> tuple[Any, list[Issue]]:
@@ -470,6 +474,13 @@ class TableValidator:
                 rows=positions.tolist(),
             )
             return out, found
+        r = plan.rule
+        if r is not None and r.family in ("int", "float", "bool"):
+            # Validated numbers (from Decimals or numeric strings, say) go in the column's own
+            # dtype, as the vectorised checks give them.
+            typed = np.zeros(len(values), dtype=r.numpy)
+            typed[positions] = validated
+            return typed, []
         out[positions] = _Cells([_plain_enum(v) for v in validated])
         return out, []
 

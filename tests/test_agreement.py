@@ -1,0 +1,205 @@
+"""Every path reads the same contract: generated row models and batches (valid, and just outside
+the contract) get the same verdict, the same issues and the same values from ``list[Row]``,
+``Frame[Row]``, an explicit ColSpec schema, the server and the rendered JSON Schema.
+
+The number of examples comes from the Hypothesis profile (``tests/conftest.py``): a few hundred
+by default, more with ``--hypothesis-profile=ci``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pydantic
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import typedmodel as tm
+from tests.asgi import post
+from tests.strategies import FieldPlan, row_models, rows_for
+from typedmodel.validate import BatchValidator, FrameValidator, SchemaEnforcer
+
+SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def models_and_batches(draw: st.DrawFn, *, closed: bool | None = None) -> tuple[Any, Any]:
+    model = draw(row_models(closed=closed))
+    return model, draw(rows_for(model))
+
+
+def _plain(value: Any) -> Any:
+    """A cell as plain Python: numpy scalars as Python values, every kind of missing as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _outcome(validator: Any, batch: Any) -> tuple[str, Any]:
+    """("ok", rows as dicts) or ("issues", [(row, loc, type, msg)])."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tm.TypedModelWarning)
+        try:
+            out = validator.validate(batch)
+        except tm.ValidationError as exc:
+            return "issues", [(i.row, i.loc, i.type, i.msg) for i in exc.issues]
+    if isinstance(out, pd.DataFrame):
+        records = out.astype(object).to_dict("records")
+        return "ok", [{k: _plain(v) for k, v in r.items()} for r in records]
+    return "ok", [r.model_dump() for r in out]
+
+
+def _typed_pair(a: Any, b: Any) -> Any:
+    """Values compared with their types (an int is not a float here)."""
+    if isinstance(a, list):
+        return [_typed_pair(x, None) for x in a]
+    if isinstance(a, dict):
+        return {k: (type(v).__name__, v) for k, v in a.items()}
+    return a
+
+
+@SLOW
+@given(models_and_batches())
+def test_list_and_frame_agree_on_rows(case: tuple[Any, Any]) -> None:
+    model, rows = case
+    row_wise = _outcome(BatchValidator(model), rows)
+    columnar = _outcome(FrameValidator(model), rows)
+    assert columnar[0] == row_wise[0], (columnar, row_wise)
+    if row_wise[0] == "ok":
+        assert _typed_pair(columnar[1], None) == _typed_pair(row_wise[1], None)
+    else:
+        assert columnar[1] == row_wise[1]
+
+
+@SLOW
+@given(models_and_batches())
+def test_list_and_frame_agree_on_a_dataframe(case: tuple[Any, Any]) -> None:
+    model, rows = case
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(index=range(0))
+    row_wise = _outcome(BatchValidator(model), frame)
+    columnar = _outcome(FrameValidator(model), frame)
+    assert columnar == row_wise
+
+
+@SLOW
+@given(models_and_batches())
+def test_accepted_values_are_the_inputs_values(case: tuple[Any, Any]) -> None:
+    model, rows = case
+    verdict, out = _outcome(BatchValidator(model), rows)
+    if verdict != "ok":
+        return
+    for given_row, validated in zip(rows, out, strict=True):
+        for key, value in given_row.items():
+            if key in validated:
+                assert validated[key] == value, (key, value, validated[key])
+                if isinstance(value, int) and isinstance(validated[key], float):
+                    assert int(validated[key]) == value  # exactly, not rounded
+
+
+@SLOW
+@given(models_and_batches(closed=False))
+def test_an_explicit_schema_agrees_with_frame(case: tuple[Any, Any]) -> None:
+    model, rows = case
+
+    @tm.typed
+    def predict(model_input: tm.Frame[model]) -> int:  # type: ignore[valid-type]
+        return len(model_input)
+
+    schema = tm.signature_of(predict).inputs
+    explicit = SchemaEnforcer(schema)
+    for batch in (rows, pd.DataFrame(rows) if rows else pd.DataFrame(index=range(0))):
+        columnar = _outcome(FrameValidator(model), batch)
+        enforced = _outcome(explicit, batch)
+        assert enforced[0] == columnar[0], (enforced, columnar)
+        if columnar[0] == "issues":
+            assert [i[:3] for i in enforced[1]] == [i[:3] for i in columnar[1]]
+
+
+@SLOW
+@given(models_and_batches())
+def test_the_server_agrees_with_predict(case: tuple[Any, Any]) -> None:
+    from typedmodel.serve import create_app
+
+    model, rows = case
+
+    @tm.typed
+    def predict(model_input: list[model]) -> list[dict[str, Any]]:  # type: ignore[valid-type]
+        return [r.model_dump() for r in model_input]
+
+    verdict, expected = _outcome(BatchValidator(model), rows)
+    reply = post(create_app(predict), {"inputs": rows})
+    if verdict == "ok":
+        assert reply.status == 200, reply
+        assert reply.json() == {"predictions": json.loads(json.dumps(expected))}
+    else:
+        assert reply.status == 400, reply
+        got = [(i["row"], tuple(i["loc"]), i["type"], i["msg"]) for i in reply.json()["issues"]]
+        assert got == expected
+
+
+def _lax(plans: list[FieldPlan], row: dict[str, Any]) -> bool:
+    """Whether a row leans on what JSON Schema can't say: pydantic's lax bools (``1``,
+    ``"yes"``) and integers a double can't hold exactly."""
+    for plan in plans:
+        value = row.get(plan.name)
+        if plan.kind == "bool" and not isinstance(value, bool) and value is not None:
+            return True
+        if plan.kind == "float" and isinstance(value, int) and abs(value) > 2**53:
+            return True
+    return False
+
+
+@SLOW
+@given(models_and_batches())
+def test_the_json_schema_agrees_with_the_validator(case: tuple[Any, Any]) -> None:
+    from jsonschema import Draft202012Validator
+
+    from typedmodel.docs import render_docs
+
+    model, rows = case
+
+    @tm.typed
+    def predict(model_input: list[model]) -> int:  # type: ignore[valid-type]
+        return len(model_input)
+
+    document = json.loads(render_docs(predict, format="json-schema"))
+    row_schema = Draft202012Validator({**document, "$ref": "#/$defs/row"})
+    plans: list[FieldPlan] = model.__plans__
+    for row in rows:
+        if _lax(plans, row):
+            continue
+        try:
+            BatchValidator(model).validate([row])
+            accepted = True
+        except tm.ValidationError:
+            accepted = False
+        assert row_schema.is_valid(row) is accepted, (row, document["$defs"]["row"])
+
+
+def test_the_generators_reach_both_verdicts() -> None:
+    """The agreement tests above are only as good as their inputs: both verdicts occur."""
+    seen: set[str] = set()
+
+    @settings(max_examples=100, deadline=None, database=None)
+    @given(models_and_batches())
+    def collect(case: tuple[Any, Any]) -> None:
+        model, rows = case
+        if rows:
+            seen.add(_outcome(BatchValidator(model), rows)[0])
+
+    collect()
+    assert seen == {"ok", "issues"}
+
+
+def test_a_pydantic_model_is_the_reference_of_the_row_validator() -> None:
+    class Row(pydantic.BaseModel):
+        a: int
+
+    assert _outcome(BatchValidator(Row), [{"a": 1}]) == ("ok", [{"a": 1}])

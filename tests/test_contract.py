@@ -1,0 +1,652 @@
+"""The contract means the same on every path: each case here was once lossy, raised something
+other than a `ValidationError`, or differed between two paths."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import enum
+import json
+import warnings
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import pydantic
+import pytest
+
+import typedmodel as tm
+from tests.asgi import call, post
+from typedmodel.validate import BatchValidator, FrameValidator, SchemaEnforcer
+
+
+class IntRow(pydantic.BaseModel):
+    i: int
+
+
+class FloatRow(pydantic.BaseModel):
+    x: float
+
+
+def _issues(run: Any) -> list[tuple[Any, ...]]:
+    with pytest.raises(tm.ValidationError) as info:
+        run()
+    return [(i.row, i.loc, i.type) for i in info.value.issues]
+
+
+def _refused(run: Any) -> tm.ValidationError:
+    with pytest.raises(tm.ValidationError) as info:
+        run()
+    return info.value
+
+
+# ---------------------------------------------------------------------------------------------
+# Never lossy
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        pd.DataFrame({"i": [1e19]}),
+        pd.DataFrame({"i": np.array([2**64 - 1], dtype=np.uint64)}),
+        [{"i": 2**63}],
+        [{"i": 2**70}],
+        [{"i": -(2**63) - 1}],
+    ],
+    ids=["float-1e19", "uint64-max", "records-2**63", "records-2**70", "below-long"],
+)
+def test_an_int_field_holds_only_longs_on_both_paths(batch: Any) -> None:
+    frame_path = _issues(lambda: FrameValidator(IntRow).validate(batch))
+    list_path = _issues(lambda: BatchValidator(IntRow).validate(batch))
+    assert [(row, loc) for row, loc, _ in frame_path] == [(0, ("i",))]
+    assert frame_path == list_path
+
+
+def test_the_long_range_edges_are_accepted_on_both_paths() -> None:
+    rows = [{"i": 2**63 - 1}, {"i": -(2**63)}]
+    assert [r.i for r in BatchValidator(IntRow).validate(rows)] == [2**63 - 1, -(2**63)]
+    assert FrameValidator(IntRow).validate(rows)["i"].tolist() == [2**63 - 1, -(2**63)]
+
+
+def test_a_long_colspec_refuses_a_float_beyond_int64() -> None:
+    schema = tm.Schema([tm.ColSpec("long", "a")])
+    issues = _issues(lambda: SchemaEnforcer(schema).validate(pd.DataFrame({"a": [2.0**63]})))
+    assert issues == [(0, ("a",), "less_than_equal")]
+    ok = SchemaEnforcer(schema).validate(pd.DataFrame({"a": [2.0**62]}))
+    assert ok["a"].tolist() == [2**62]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "values"),
+    [(np.int32, [2**31]), (np.int32, [2**40]), (np.float32, [1e39]), (np.int64, [True])],
+)
+def test_json_lists_into_tensors_are_held_exactly(dtype: Any, values: list[Any]) -> None:
+    enforcer = SchemaEnforcer(tm.Schema([tm.TensorSpec(dtype, (-1,))]))
+    _refused(lambda: enforcer.validate(values))
+
+
+def test_json_lists_into_tensors_that_fit_are_cast() -> None:
+    out = SchemaEnforcer(tm.Schema([tm.TensorSpec(np.int32, (-1,))])).validate([2**31 - 1, -1])
+    assert out.dtype == np.int32
+    assert out.tolist() == [2**31 - 1, -1]
+    f32 = SchemaEnforcer(tm.Schema([tm.TensorSpec(np.float32, (-1,))])).validate([0.5, 3e38])
+    assert f32.dtype == np.float32
+
+
+BIG = 2**53 + 1  # the first integer a double can't hold
+
+
+@pytest.mark.parametrize(
+    ("hint", "batch"),
+    [
+        (list[float], [BIG]),
+        (list[dict[str, float]], [{"k": BIG}]),
+        (list[FloatRow], [{"x": BIG}]),
+        (list[float], [decimal.Decimal("0.1000000000000000000001")]),
+        (list[float], [np.complex128(1 + 2j)]),
+        (list[float], [1 + 2j]),
+        (list[float], [True]),
+        (list[int], [np.bool_(True)]),
+    ],
+    ids=["float", "map", "field", "decimal", "np-complex", "complex", "bool-float", "bool-int"],
+)
+def test_row_wise_numbers_are_held_exactly(hint: Any, batch: list[Any]) -> None:
+    @tm.typed
+    def predict(model_input: hint) -> int:  # type: ignore[valid-type]
+        return len(model_input)
+
+    _refused(lambda: predict(batch))
+
+
+def test_frame_float_field_from_int64_is_held_exactly() -> None:
+    frame = pd.DataFrame({"x": np.array([BIG, 2**53], dtype=np.int64)})
+    assert _issues(lambda: FrameValidator(FloatRow).validate(frame)) == [
+        (0, ("x",), "number_inexact")
+    ]
+    assert _issues(lambda: BatchValidator(FloatRow).validate(frame)) == [
+        (0, ("x",), "number_inexact")
+    ]
+    ok = FrameValidator(FloatRow).validate(pd.DataFrame({"x": [2**53, 3]}))
+    assert ok["x"].tolist() == [2.0**53, 3.0]
+
+
+def test_numbers_exactly_held_still_pass() -> None:
+    @tm.typed
+    def predict(model_input: list[float]) -> list[float]:
+        return model_input
+
+    assert predict([2**53, np.float32(0.5), decimal.Decimal("0.5"), "1.5"]) == [
+        2.0**53,
+        0.5,
+        0.5,
+        1.5,
+    ]
+
+
+class Scores(tm.PythonModel):
+    def predict(self, context: Any, model_input: tm.Frame[IntRow]) -> list[int]:
+        return model_input["i"].tolist()
+
+
+LONG_SCHEMA = tm.ModelSignature(inputs=tm.Schema([tm.ColSpec("long", "a")]))
+
+
+class Untyped:
+    def predict(self, context: Any, model_input: Any) -> Any:
+        return model_input["a"].tolist()
+
+
+def test_over_http_a_wrapped_number_is_a_400_not_a_200(tmp_path: Any) -> None:
+    from typedmodel.serve import create_app
+
+    frame_app = create_app(Scores())
+    body = {"dataframe_split": {"columns": ["i"], "data": [[1e19]]}}
+    assert post(frame_app, body).status == 400
+    assert post(frame_app, {"dataframe_records": [{"i": 2**63 - 1}]}).json() == {
+        "predictions": [2**63 - 1]
+    }
+    tm.save_model(Untyped(), tmp_path / "m", signature=LONG_SCHEMA)
+    colspec_app = create_app(tmp_path / "m")
+    reply = post(colspec_app, {"dataframe_split": {"columns": ["a"], "data": [[2.0**63]]}})
+    assert reply.status == 400
+    assert post(colspec_app, {"inputs": {"a": [3]}}).json() == {"predictions": [3]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Only typed errors
+# ---------------------------------------------------------------------------------------------
+
+A_LONG = tm.Schema([tm.ColSpec("long", "a")])
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [{"a": 2**64}],
+        pd.DataFrame({"a": pd.Series([pd.NaT, 1], dtype=object)}),
+        ([1], None),
+        np.array(5),
+        np.zeros((2, 2, 2)),
+        {"a": np.array("x")},
+        {"a": [[1, 2], [3]]},
+        "text",
+        None,
+        42,
+    ],
+    ids=[
+        "2**64",
+        "nat-object",
+        "tuple",
+        "0-d",
+        "3-d",
+        "0-d-column",
+        "ragged",
+        "str",
+        "none",
+        "int",
+    ],
+)
+def test_explicit_columns_give_only_validation_errors(batch: Any) -> None:
+    _refused(lambda: SchemaEnforcer(A_LONG).validate(batch))
+
+
+def test_an_extra_2d_input_is_dropped_with_the_usual_warning() -> None:
+    schema = tm.Schema([tm.ColSpec("long", "a")])
+    with pytest.warns(tm.TypedModelWarning, match="'i'"):
+        out = SchemaEnforcer(schema).validate({"a": [1, 2, 3], "i": np.zeros((3, 3))})
+    assert out["a"].tolist() == [1, 2, 3]
+    assert list(out.columns) == ["a"]
+
+
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Many(pydantic.BaseModel):
+    i: int
+    tags: list[str] = []
+    color: Color = Color.RED
+    when: dt.datetime | None = None
+
+
+def test_frame_odd_inputs_give_results_or_validation_errors() -> None:
+    duplicate = pd.DataFrame([[1, 2]], columns=["i", "i"])
+    assert _issues(lambda: FrameValidator(Many).validate(duplicate)) == [
+        (None, ("i",), "duplicate_column")
+    ]
+    gap = pd.DataFrame({"i": [1, 2], "tags": [["a"], None]})
+    out = FrameValidator(Many).validate(gap)
+    assert out["tags"].tolist() == [["a"], []]
+    categorical = pd.DataFrame({"i": [1, 2], "color": pd.Categorical(["blue", None])})
+    out = FrameValidator(Many).validate(categorical)
+    assert out["color"].tolist() == ["blue", "red"]
+    _refused(lambda: FrameValidator(Many).validate({"i": [1], "when": [b"xy"]}))
+    _refused(lambda: FrameValidator(Many).validate([{"i": 1, "when": b"xy"}]))
+
+
+@pytest.mark.parametrize("columns", [["i", "i"], [1, "1"]], ids=["same-name", "int-and-str"])
+def test_repeated_column_names_are_an_issue_on_every_path(
+    columns: list[Any], tmp_path: Any
+) -> None:
+    frame = pd.DataFrame([[1, 2]], columns=columns)
+    named = tm.Schema([tm.ColSpec("long", "i"), tm.ColSpec("long", "1", required=False)])
+    for run in (
+        lambda: BatchValidator(IntRow).validate(frame),
+        lambda: FrameValidator(IntRow).validate(frame),
+        lambda: SchemaEnforcer(named).validate(frame),
+    ):
+        assert {t for _, _, t in _issues(run)} == {"duplicate_column"}
+    from typedmodel.serve import create_app
+
+    body = {"dataframe_split": {"columns": columns, "data": [[1, 2]]}}
+    for app in (create_app(Scores()), _list_app()):
+        reply = post(app, body)
+        assert reply.status == 400
+        assert {i["type"] for i in reply.json()["issues"]} == {"duplicate_column"}
+
+
+def _list_app() -> Any:
+    from typedmodel.serve import create_app
+
+    @tm.typed
+    def rows(model_input: list[IntRow]) -> list[int]:
+        return [r.i for r in model_input]
+
+    return create_app(rows)
+
+
+def test_a_csv_body_with_a_huge_integer_is_a_400_about_the_number() -> None:
+    from typedmodel.serve import create_app
+
+    body = b"i\n" + b"9" * 400 + b"\n"
+    reply = call(create_app(Scores()), "POST", "/invocations", body, {"content-type": "text/csv"})
+    assert reply.status == 400
+    assert [i["type"] for i in reply.json()["issues"]] == ["number_range"]
+    fine = call(
+        create_app(Scores()), "POST", "/invocations", b"i\n7\n", {"content-type": "text/csv"}
+    )
+    assert fine.json() == {"predictions": [7]}
+
+
+class Node(pydantic.BaseModel):
+    child: Node | None = None
+
+
+Node.model_rebuild()
+
+
+def test_deep_nesting_is_a_too_deep_issue() -> None:
+    deep: dict[str, Any] = {}
+    for _ in range(1000):
+        deep = {"child": deep}
+    issues = _issues(lambda: BatchValidator(Node).validate([deep]))
+    assert {t for _, _, t in issues} == {"too_deep"}
+    nested: Any = [1.0]
+    for _ in range(100_000):
+        nested = [nested]
+    exc = _refused(lambda: BatchValidator(list[list[float]]).validate([nested]))
+    assert [(i.row, i.loc, i.type) for i in exc.issues] == [(0, (0, 0), "float_type")]
+    assert len(str(exc)) < 1000  # the deep input is shown short
+    assert json.loads(exc.json())[0]["type"] == "float_type"
+
+
+def test_deep_nesting_over_http_is_a_400() -> None:
+    from typedmodel.serve import create_app
+
+    @tm.typed
+    def depth(model_input: list[Node]) -> list[int]:
+        return [1 for _ in model_input]
+
+    body = b'{"inputs": [' + b'{"child": ' * 1000 + b"{}" + b"}" * 1000 + b"]}"
+    reply = call(create_app(depth), "POST", "/invocations", body)
+    assert reply.status == 400
+
+
+# ---------------------------------------------------------------------------------------------
+# list[Row] and Frame[Row] agree
+# ---------------------------------------------------------------------------------------------
+
+
+class Event(pydantic.BaseModel):
+    i: int
+    when: dt.datetime | None  # required, but may be None
+    color: Color = Color.RED
+    x: float = 0.0
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [{"i": 1, "when": None}, {"i": 2}],
+        [{"i": None, "when": None}],
+        [{"i": 1, "when": None, "color": None}],
+        [{"i": 1, "when": None, "x": pd.NaT}],
+        pd.DataFrame(index=range(3)),
+        pd.DataFrame({"i": [1, None], "when": [None, None]}),
+        pd.DataFrame({"i": [1], "when": [pd.NaT], "x": [np.nan]}),
+        [{"i": "3", "when": "2024-01-01T00:00:00", "color": "blue", "x": "2.5"}],
+    ],
+    ids=[
+        "left-out-key",
+        "none-int",
+        "enum-none",
+        "nat-float",
+        "no-columns",
+        "frame-gap-int",
+        "frame-gaps",
+        "lax-strings",
+    ],
+)
+def test_list_and_frame_paths_agree(batch: Any) -> None:
+    def run(validator: Any) -> Any:
+        try:
+            out = validator.validate(batch)
+        except tm.ValidationError as exc:
+            return [(i.row, i.loc, i.type, i.msg) for i in exc.issues]
+        if isinstance(out, pd.DataFrame):
+            records = out.astype(object).where(out.notna(), None).to_dict("records")
+            return [Event(**r).model_dump() for r in records]
+        return [r.model_dump() for r in out]
+
+    assert run(FrameValidator(Event)) == run(BatchValidator(Event))
+
+
+def test_no_columns_are_three_rows_on_both_paths() -> None:
+    issues = _issues(lambda: BatchValidator(Event).validate(pd.DataFrame(index=range(3))))
+    assert issues == [(r, (f,), "missing") for r in range(3) for f in ("i", "when")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The JSON Schema says what the validator accepts
+# ---------------------------------------------------------------------------------------------
+
+
+def _input_schema(model: Any) -> dict[str, Any]:
+    from typedmodel.docs import render_docs
+
+    return json.loads(render_docs(model, format="json-schema"))
+
+
+def test_item_constraints_reach_the_json_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+
+    @tm.typed
+    def counts(model_input: list[list[Annotated[int, pydantic.Field(ge=0)]]]) -> int:
+        return len(model_input)
+
+    node = tm.signature_of(counts).inputs.inputs[0].type
+    assert node == tm.Array("long", item_constraints=tm.Constraints(ge=0))
+    schema = _input_schema(counts)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid({"inputs": [[0, 1]]})
+    assert not validator.is_valid({"inputs": [[-1]]})
+    _refused(lambda: counts([[-1]]))
+
+
+class Closed(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    a: int
+
+
+class Open(pydantic.BaseModel):
+    a: int
+
+
+def test_closed_and_open_objects_in_the_json_schema() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    for model, closed in ((Closed, True), (Open, False)):
+
+        @tm.typed
+        def predict(model_input: list[model]) -> int:  # type: ignore[valid-type]
+            return len(model_input)
+
+        assert tm.signature_of(predict).inputs.inputs[0].type.closed is closed
+        validator = jsonschema.Draft202012Validator(_input_schema(predict))
+        extra = {"inputs": [{"a": 1, "b": 2}]}
+        assert validator.is_valid(extra) is not closed
+        try:
+            predict([{"a": 1, "b": 2}])
+            accepted = True
+        except tm.ValidationError:
+            accepted = False
+        assert accepted is not closed
+
+
+def test_the_json_schema_int_range_is_the_rule_tables() -> None:
+    from typedmodel.schema.rules import rule
+
+    @tm.typed
+    def ids(model_input: list[IntRow]) -> int:
+        return len(model_input)
+
+    text = json.dumps(_input_schema(ids))
+    assert str(rule(tm.DataType.long).high) in text
+
+
+# ---------------------------------------------------------------------------------------------
+# MLflow compatibility
+# ---------------------------------------------------------------------------------------------
+
+
+def test_an_object_tensor_form_is_read_and_enforced() -> None:
+    form = [{"type": "tensor", "tensor-spec": {"dtype": "object", "shape": [-1]}}]
+    schema = tm.Schema.from_dict(form)
+    assert schema.to_dict() == form
+    assert schema.inputs[0].type == np.dtype(object)
+    out = SchemaEnforcer(schema).validate(np.array(["a", 1], dtype=object))
+    assert out.dtype == object
+    assert tm.infer_schema(np.array(["a", "b"], dtype=object)) == schema
+
+
+def test_integer_column_names_are_kept() -> None:
+    frame = pd.DataFrame({0: [1, 2], 1: ["a", "b"]})
+    schema = tm.infer_schema(frame)
+    assert schema.input_names() == [0, 1]
+    form = schema.to_dict()
+    assert [c["name"] for c in form] == [0, 1]
+    assert tm.Schema.from_dict(form) == schema
+    out = SchemaEnforcer(schema).validate(frame)
+    assert list(out.columns) == [0, 1]
+
+
+def test_a_three_argument_predict_takes_the_context_first() -> None:
+    class Ctx(tm.PythonModel):
+        def predict(self, ctx, model_input: list[int], params: dict | None = None):  # type: ignore[no-untyped-def]
+            return [ctx, model_input]
+
+    hints = tm.model.compiled_of(Ctx).hints  # type: ignore[attr-defined]
+    assert hints.has_context
+    assert hints.input_name == "model_input"
+    assert Ctx().predict("c", [1]) == ["c", [1]]
+
+
+@pytest.mark.parametrize(
+    ("hint", "says"),
+    [(list[dict[int]], "dict"), (list[str, int], "one element type")],  # type: ignore[misc]
+    ids=["dict-one-arg", "list-two-args"],
+)
+def test_malformed_hints_are_schema_errors(hint: Any, says: str) -> None:
+    def predict(model_input):  # type: ignore[no-untyped-def]
+        return model_input
+
+    predict.__annotations__ = {"model_input": hint}
+    with pytest.raises(tm.SchemaError, match=says):
+        tm.typed(predict)
+
+
+def test_a_batch_element_may_be_none_as_a_nullable_column() -> None:
+    @tm.typed
+    def halve(model_input: list[float | None]) -> list[float | None]:
+        return [None if x is None else x / 2 for x in model_input]
+
+    signature = tm.signature_of(halve)
+    assert signature.inputs == tm.Schema([tm.ColSpec("double", nullable=True)])
+    assert signature.outputs == tm.Schema([tm.ColSpec("double", nullable=True)])
+    assert halve([1, None]) == [0.5, None]
+    assert tm.ModelSignature.from_dict(signature.to_dict()) == signature
+
+
+def test_explicit_objects_stay_plain_dicts_without_added_keys() -> None:
+    obj = tm.Object([tm.Property("k1", "string"), tm.Property("k2", "string", required=False)])
+    out = SchemaEnforcer(tm.Schema([tm.ColSpec(obj, "obj")])).validate(
+        pd.DataFrame({"obj": [{"k1": "x"}]})
+    )
+    assert out["obj"].tolist() == [{"k1": "x"}]
+    assert type(out["obj"][0]) is dict
+    unnamed = SchemaEnforcer(tm.Schema([tm.ColSpec(obj)])).validate([{"k1": "x"}])
+    assert unnamed == [{"k1": "x"}]
+
+
+def test_an_unnamed_colspec_keeps_the_frames_column_name() -> None:
+    out = SchemaEnforcer(tm.Schema([tm.ColSpec("long")])).validate(pd.DataFrame({"a": [1, 2]}))
+    assert list(out.columns) == ["a"]
+    assert out["a"].tolist() == [1, 2]
+
+
+def test_explicit_columns_cast_as_mlflow_does() -> None:
+    def enforce(spec: tm.ColSpec, values: Any) -> Any:
+        return SchemaEnforcer(tm.Schema([spec])).validate(pd.DataFrame({spec.name: values}))
+
+    flags = enforce(tm.ColSpec("boolean", "b"), pd.Series([True, False], dtype=object))
+    assert flags["b"].dtype == bool
+    raw = enforce(tm.ColSpec("binary", "b"), [base64.b64encode(b"hi").decode()])
+    assert raw["b"].tolist() == [b"hi"]
+    _refused(lambda: enforce(tm.ColSpec("binary", "b"), ["not base64!"]))
+    exact = enforce(tm.ColSpec("double", "d"), pd.Series([decimal.Decimal("1.5")], dtype=object))
+    assert exact["d"].dtype == np.float64
+    assert exact["d"].tolist() == [1.5]
+    # a decimal goes in when its double reads back as the same decimal (0.1 does, as JSON's
+    # 0.1 does); one with more digits than a double holds is refused
+    tenth = enforce(tm.ColSpec("double", "d"), pd.Series([decimal.Decimal("0.1")], dtype=object))
+    assert tenth["d"].tolist() == [0.1]
+    _refused(
+        lambda: enforce(
+            tm.ColSpec("double", "d"),
+            pd.Series([decimal.Decimal("0.1000000000000000000001")], dtype=object),
+        )
+    )
+
+
+def test_a_nan_token_is_missing_and_infinity_only_fits_floats() -> None:
+    from typedmodel.serve import create_app
+
+    class Reading(pydantic.BaseModel):
+        n: int
+        x: float | None = None
+
+    @tm.typed
+    def read(model_input: list[Reading]) -> list[float | None]:
+        return [r.x for r in model_input]
+
+    app = create_app(read)
+    ok = call(app, "POST", "/invocations", b'{"inputs": [{"n": 1, "x": NaN}]}')
+    assert ok.json() == {"predictions": [None]}
+    inf = call(app, "POST", "/invocations", b'{"inputs": [{"n": 1, "x": Infinity}]}')
+    assert inf.status == 200
+    bad = call(app, "POST", "/invocations", b'{"inputs": [{"n": Infinity}]}')
+    assert bad.status == 400
+    assert bad.json()["issues"][0]["loc"] == ["n"]
+    missing = call(app, "POST", "/invocations", b'{"inputs": [{"n": NaN}]}')
+    assert missing.status == 400
+
+
+def test_inference_follows_mlflow() -> None:
+    schema = tm.infer_schema({"a": [None]})
+    assert not schema.inputs[0].required
+    cells = tm.infer_schema(
+        pd.DataFrame({"i": np.array([1], dtype=np.int32), "f": np.array([0.5], dtype=np.float32)})
+    )
+    assert [c.type for c in cells.inputs] == [tm.DataType.integer, tm.DataType.float]
+    signature = tm.infer_signature({"a": [1]}, params={"i": np.int32(3), "f": np.float32(0.5)})
+    assert [p.dtype for p in signature.params.params] == [tm.DataType.integer, tm.DataType.float]
+    with pytest.raises(tm.SchemaError):
+        tm.infer_schema({1.7: "a", "b": "c"})
+
+
+class Echo:
+    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+        return model_input
+
+
+@pytest.mark.parametrize(
+    ("example", "kind"),
+    [
+        (pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), "dataframe"),
+        (pd.DataFrame([[1, 2]]), "dataframe"),
+        (np.array([[1, 2], [3, 4]]), "ndarray"),
+        ({"x": np.array([1, 2]), "y": np.array([0.5])}, "ndarray"),
+        ([{"a": 1, "b": "x"}], "json_object"),
+        ({"a": 1, "b": "x"}, "json_object"),
+        ("hello", "json_object"),
+        (({"a": 1}, {"temperature": 0.5}), "json_object"),
+    ],
+    ids=[
+        "frame",
+        "frame-default-columns",
+        "ndarray",
+        "dict-of-ndarrays",
+        "records",
+        "dict",
+        "str",
+        "with-params",
+    ],
+)
+def test_saved_example_info_is_mlflows(tmp_path: Any, example: Any, kind: str) -> None:
+    tm.save_model(Echo(), tmp_path / "m", input_example=example)
+    import yaml
+
+    meta = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
+    info = meta["saved_input_example_info"]
+    assert info["type"] == kind
+    assert ("params" in info) is isinstance(example, tuple)
+    loaded = tm.load_model(tmp_path / "m").input_example
+    data = example[0] if isinstance(example, tuple) else example
+    _assert_same(loaded, data)
+    from tests.reference import has_mlflow
+
+    if has_mlflow():
+        from mlflow.models import Model
+
+        _assert_same(Model.load(str(tmp_path / "m")).load_input_example(str(tmp_path / "m")), data)
+
+
+def _assert_same(got: Any, want: Any) -> None:
+    if isinstance(want, pd.DataFrame):
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    elif isinstance(want, np.ndarray):
+        np.testing.assert_array_equal(got, want)
+    elif isinstance(want, dict) and all(isinstance(v, np.ndarray) for v in want.values()):
+        assert set(got) == set(want)
+        for k in want:
+            np.testing.assert_array_equal(got[k], want[k])
+    else:
+        assert got == want
+
+
+def test_warnings_are_not_raised_for_valid_explicit_frames() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SchemaEnforcer(A_LONG).validate(pd.DataFrame({"a": [1]}))
