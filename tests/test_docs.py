@@ -1004,7 +1004,18 @@ def test_an_untyped_saved_model_without_signature(tmp_path: Path) -> None:
 
 
 def test_visitors_cover_every_node_kind() -> None:
-    for visitor in (_text._TypeText, _examples._Example, _jsonschema._JsonSchema):
+    from typedmodel.schema import form, params
+    from typedmodel.validate import tree_hints
+
+    visitors = (
+        _text._TypeText,
+        _examples._Example,
+        _jsonschema._JsonSchema,
+        form._Form,
+        params._ParamValue,
+        tree_hints._Hints,
+    )
+    for visitor in visitors:
         assert set(visitor._methods) == set(NODE_KINDS)
 
 

@@ -558,8 +558,8 @@ def _output(plan: ColumnPlan, converted: Any, left_out: Any, null: Any) -> Any:
     none = null | left_out if default is None else null
     filled = left_out if default is not None else np.zeros(len(null), dtype=bool)
     if isinstance(converted, _Keep):
-        if not filled.any():
-            return converted.values  # gaps are already the batch's own missing values
+        if not filled.any() and not left_out.any():
+            return converted.values  # nothing left out; nulls are the batch's own
         kept = converted.values
         converted = kept if isinstance(kept, np.ndarray) else np.asarray(kept, dtype=object)
     r = plan.rule
