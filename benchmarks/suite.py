@@ -1,8 +1,9 @@
 """typedmodel against its references, measured in one process and one run.
 
-Each case times typedmodel and a reference (raw pydantic, or MLflow where it is installed) on
-the same data, with the garbage collector off (timeit's default) and on, and reports medians
-and the ratio typedmodel / reference next to the target the project holds itself to.
+Each case times typedmodel and a reference (raw pydantic, or MLflow or pandera where they are
+installed) on the same data, with the garbage collector off (timeit's default) and on, and
+reports medians and the ratio typedmodel / reference next to the target the project holds
+itself to.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import tracemalloc
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,19 @@ class Row10(pydantic.BaseModel):
     f9: float
 
 
+class CheckedRow(pydantic.BaseModel):
+    """Row's fields with limits, and a Literal: the checks the pandera model makes too."""
+
+    name: str = pydantic.Field(min_length=1)
+    age: int = pydantic.Field(ge=0, le=120)
+    income: float = pydantic.Field(ge=0)
+    member: bool
+    tier: Literal["free", "pro", "team"]
+
+
+TIERS = ["free", "pro", "team"]
+
+
 class RowModel(tm.PythonModel):
     def predict(self, context: Any, model_input: list[Row]) -> list[Row]:
         return model_input
@@ -98,10 +112,22 @@ class FrameModel(tm.PythonModel):
         return model_input
 
 
+class CheckedFrameModel(tm.PythonModel):
+    def predict(self, context: Any, model_input: tm.Frame[CheckedRow]) -> Any:
+        return model_input
+
+
 ROW_MODEL = tm.typed(validate_output=False)(RowModel)()
 MAP_MODEL = tm.typed(validate_output=False)(MapModel)()
 ROW10_MODEL = tm.typed(validate_output=False)(Row10Model)()
 FRAME_MODEL = tm.typed(validate_output=False)(FrameModel)()
+CHECKED_FRAME_MODEL = tm.typed(validate_output=False)(CheckedFrameModel)()
+
+# The string dtypes a frame's text columns come in: numpy's object, and pandas 3's default
+# ``str`` (a StringDtype with NaN for missing). pandas 2 has no ``str`` dtype (its default for
+# text is object, and ``dtype="str"`` gives object there), so the variant is left out on it.
+PANDAS_3 = int(pd.__version__.split(".")[0]) >= 3
+STRING_DTYPES: dict[str, Any] = {"object": object, "str": "str"} if PANDAS_3 else {"object": object}
 
 
 def rows(n: int) -> list[dict[str, Any]]:
@@ -150,6 +176,60 @@ def colspec_frame(n: int, *, upcast: bool) -> pd.DataFrame:
         else:
             data[f"c{i}"] = rng.random(n).astype("float32")
     return pd.DataFrame(data)
+
+
+# The explicit schema of the cast cases: 4 doubles, 2 longs, a boolean and 3 strings.
+CAST_TYPES = ["double"] * 4 + ["long"] * 2 + ["boolean"] + ["string"] * 3
+CASTS = {  # what the frame holds for the double and long columns, by cast case
+    "no cast": ("float64", "int64"),
+    "int64 -> double": ("int64", "int64"),
+    "int32 -> long, float32 -> double": ("float32", "int32"),
+}
+
+
+def cast_frame(n: int, cast: str, strings: Any) -> pd.DataFrame:
+    """A frame for `CAST_TYPES`: the numeric columns in the dtypes of `cast`, the string
+    columns in `strings` (object or str). The int64 columns meant for doubles hold 0s and 1s:
+    MLflow takes int64 into a double only then (it refuses any other int64 column)."""
+    rng = np.random.default_rng(3)
+    doubles, longs = CASTS[cast]
+    data: dict[str, Any] = {}
+    for i, t in enumerate(CAST_TYPES):
+        if t == "double":
+            if doubles == "int64":
+                data[f"c{i}"] = rng.integers(0, 2, n).astype("int64")
+            else:
+                data[f"c{i}"] = rng.random(n).astype(doubles)
+        elif t == "long":
+            data[f"c{i}"] = rng.integers(-1000, 1000, n).astype(longs)
+        elif t == "boolean":
+            data[f"c{i}"] = rng.random(n) > 0.5
+        else:
+            data[f"c{i}"] = pd.Series([f"s{(i * j) % 101}" for j in range(n)], dtype=strings)
+    return pd.DataFrame(data)
+
+
+def checked_frame(n: int, strings: Any) -> pd.DataFrame:
+    """A valid frame for `CheckedRow`, its text columns in `strings` (object or str)."""
+    rng = np.random.default_rng(4)
+    tiers = np.array(TIERS, dtype=object)[np.arange(n) % len(TIERS)]
+    return pd.DataFrame(
+        {
+            "name": pd.Series([f"n{i}" for i in range(n)], dtype=strings),
+            "age": rng.integers(0, 121, n),
+            "income": rng.random(n) * 1e5,
+            "member": rng.random(n) > 0.5,
+            "tier": pd.Series(tiers, dtype=strings),
+        }
+    )
+
+
+def pandera_available() -> bool:
+    try:
+        import benchmarks.pandera_model  # noqa: F401  # only whether pandera imports
+    except ImportError:
+        return False
+    return True
 
 
 # -- timing ------------------------------------------------------------------------------------
@@ -319,6 +399,112 @@ def case_colspec(sizes: list[int], repeat: int, gc_on: bool) -> list[Result]:
     return out
 
 
+_CAST_NOTES = {
+    "int64 -> double": "the int64 columns hold 0s and 1s, the only int64 MLflow takes as double",
+}
+
+
+def case_casts(sizes: list[int], repeat: int, gc_on: bool) -> list[Result]:
+    """An explicit 10-column ColSpec schema in three cast cases, strings in each dtype."""
+    from mlflow.models.utils import _enforce_schema
+    from mlflow.types import ColSpec as MlflowColSpec
+    from mlflow.types import Schema as MlflowSchema
+
+    ours_schema = tm.Schema([tm.ColSpec(t, f"c{i}") for i, t in enumerate(CAST_TYPES)])
+    theirs_schema = MlflowSchema([MlflowColSpec(t, f"c{i}") for i, t in enumerate(CAST_TYPES)])
+    enforcer = SchemaEnforcer(ours_schema)
+    out = []
+    for cast in CASTS:
+        for label, strings in STRING_DTYPES.items():
+            for n in sizes:
+                frame = cast_frame(n, cast, strings)
+                # MLflow checks int64 columns for doubles value by value (0 or 1): one call of
+                # a large frame takes seconds, so it is timed once per repeat.
+                slow = cast == "int64 -> double" and n > 1_000
+                t = measure(
+                    {
+                        "ours": lambda f=frame: enforcer.validate(f),
+                        "mlflow": quiet(lambda f=frame: _enforce_schema(f, theirs_schema)),
+                    },
+                    number=200 if n == 1 else (1 if slow else 5),
+                    repeat=repeat,
+                    gc_on=gc_on,
+                )
+                size = f"{n:,} {'row' if n == 1 else 'rows'}"
+                out.append(
+                    Result(
+                        f"ColSpec enforcement, {cast}, {size}, strings as {label}",
+                        "MLflow _enforce_schema",
+                        t["ours"],
+                        t["mlflow"],
+                        "s/call",
+                        0.2 if n == 1 else 0.5,
+                        _gc(gc_on),
+                        note=_CAST_NOTES.get(cast, ""),
+                    )
+                )
+    return out
+
+
+def case_frame(n: int, repeat: int, gc_on: bool) -> list[Result]:
+    """`Frame[Row10]` against row-wise pydantic on a frame smaller than `dataframe`'s."""
+    adapter = pydantic.TypeAdapter(list[Row10])
+    frame = frame10(n)
+    t = measure(
+        {
+            "frame": lambda: FRAME_MODEL.predict(frame),
+            "naive": lambda: adapter.validate_python(frame.to_dict("records")),
+        },
+        number=min(100, max(1, 100_000 // n)),
+        repeat=repeat,
+        gc_on=gc_on,
+    )
+    return [
+        Result(
+            f"Frame[Row10], {n:,} x 10 frame",
+            "row-wise: TypeAdapter(df.to_dict('records'))",
+            t["frame"],
+            t["naive"],
+            "s/call",
+            1 / 30,
+            _gc(gc_on),
+        )
+    ]
+
+
+def case_pandera(sizes: list[int], repeat: int, gc_on: bool) -> list[Result]:
+    """`Frame[CheckedRow]` against pandera's DataFrameModel making the same checks, on valid
+    frames, pandera collecting every failure (``lazy=True``) as typedmodel does."""
+    from benchmarks.pandera_model import CheckedSchema as schema
+
+    schema.to_schema()  # built once, before the timing (pandera caches it)
+    out = []
+    for label, strings in STRING_DTYPES.items():
+        for n in sizes:
+            frame = checked_frame(n, strings)
+            t = measure(
+                {
+                    "ours": lambda f=frame: CHECKED_FRAME_MODEL.predict(f),
+                    "pandera": quiet(lambda f=frame: schema.validate(f, lazy=True)),
+                },
+                number=1 if n >= 100_000 else 5,
+                repeat=repeat,
+                gc_on=gc_on,
+            )
+            out.append(
+                Result(
+                    f"Frame[CheckedRow] (5 fields), {n:,} rows, strings as {label}",
+                    "pandera DataFrameModel.validate(lazy=True)",
+                    t["ours"],
+                    t["pandera"],
+                    "s/call",
+                    1 / 3,
+                    _gc(gc_on),
+                )
+            )
+    return out
+
+
 def case_infer(n: int, repeat: int, gc_on: bool) -> list[Result]:
     from mlflow.models import infer_signature as mlflow_infer
 
@@ -435,19 +621,42 @@ class Sizes:
     memory: int
     repeat: int
     imports: int
+    small_frame: int  # the `frame` case
+    pandera: tuple[int, ...]
 
 
 SIZES = {
-    "full": Sizes((1, 10_000, 100_000), 100_000, (1, 100_000), 1_000_000, 11, 15),
-    "smoke": Sizes((1, 50), 200, (1, 200), 1_000, 3, 2),
+    "full": Sizes(
+        (1, 10_000, 100_000),
+        100_000,
+        (1, 100_000),
+        1_000_000,
+        11,
+        15,
+        10_000,
+        (100_000, 1_000_000),
+    ),
+    "smoke": Sizes((1, 50), 200, (1, 200), 1_000, 3, 2, 50, (100, 1_000)),
 }
-CASES = ("rows", "maps", "dataframe", "colspec", "infer", "import", "memory")
+CASES = (
+    "rows",
+    "maps",
+    "dataframe",
+    "frame",
+    "colspec",
+    "colspec-casts",
+    "pandera",
+    "infer",
+    "import",
+    "memory",
+)
 
 
 def run(mode: str = "full", *, only: set[str] | None = None) -> dict[str, Any]:
     """Run the cases (all, or those named in `only`) and return the report."""
     sizes = SIZES[mode]
     with_mlflow = mlflow_available()
+    with_pandera = pandera_available()
     results: list[Result] = []
 
     def wanted(name: str) -> bool:
@@ -478,8 +687,14 @@ def run(mode: str = "full", *, only: set[str] | None = None) -> dict[str, Any]:
             )
         if wanted("dataframe"):
             results += case_dataframe(sizes.frame, sizes.repeat, gc_on)
+        if wanted("frame"):
+            results += case_frame(sizes.small_frame, sizes.repeat, gc_on)
         if with_mlflow and wanted("colspec"):
             results += case_colspec(list(sizes.colspec), sizes.repeat, gc_on)
+        if with_mlflow and wanted("colspec-casts"):
+            results += case_casts(list(sizes.colspec), sizes.repeat, gc_on)
+        if with_pandera and wanted("pandera"):
+            results += case_pandera(list(sizes.pandera), sizes.repeat, gc_on)
         if with_mlflow and wanted("infer"):
             results += case_infer(sizes.frame, sizes.repeat, gc_on)
     if wanted("import"):
@@ -490,6 +705,7 @@ def run(mode: str = "full", *, only: set[str] | None = None) -> dict[str, Any]:
         "mode": mode,
         "machine": machine(),
         "mlflow": with_mlflow,
+        "pandera": with_pandera,
         "results": [{**asdict(r), "met": r.met} for r in results],
     }
 
@@ -507,6 +723,10 @@ def machine() -> dict[str, Any]:
         versions["mlflow"] = version("mlflow-skinny")
     except Exception:  # MLflow is optional
         versions["mlflow"] = "not installed"
+    try:
+        versions["pandera"] = version("pandera")
+    except Exception:  # pandera is optional
+        versions["pandera"] = "not installed"
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -517,17 +737,20 @@ def machine() -> dict[str, Any]:
 
 
 def table(report: dict[str, Any]) -> str:
+    wide = max([58, *(len(r["case"]) for r in report["results"])])
+    ref = max([42, *(len(r["reference"]) for r in report["results"])])
     lines = [
-        f"{'case':<58} {'reference':<42} {'gc':<4} {'ours':>11} {'theirs':>11} "
+        f"{'case':<{wide}} {'reference':<{ref}} {'gc':<4} {'ours':>11} {'theirs':>11} "
         f"{'ratio':>7} {'target':>7}  met",
-        "-" * 150,
+        "-" * (wide + ref + 50),
     ]
     for r in report["results"]:
         target = "" if r["met"] is None else f"<={r['target']:.3g}"
         met = "" if r["met"] is None else ("yes" if r["met"] else "NO")
         lines.append(
-            f"{r['case']:<58} {r['reference']:<42} {r['gc']:<4} {_fmt(r['ours'], r['unit']):>11} "
-            f"{_fmt(r['theirs'], r['unit']):>11} {r['ratio']:>7.3f} {target:>7}  {met}"
+            f"{r['case']:<{wide}} {r['reference']:<{ref}} {r['gc']:<4} "
+            f"{_fmt(r['ours'], r['unit']):>11} {_fmt(r['theirs'], r['unit']):>11} "
+            f"{r['ratio']:>7.3f} {target:>7}  {met}"
         )
     m = report["machine"]
     lines.append("")

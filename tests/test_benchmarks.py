@@ -5,20 +5,26 @@ Nothing here is timed against a limit: speed is judged by `python -m benchmarks`
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from tests.reference import has_mlflow
 
 ROOT = Path(__file__).resolve().parents[1]
+# Text columns come as object, and as pandas 3's default ``str`` (pandas 2 has no such dtype).
+STRINGS = ["object", "str"] if int(pd.__version__.split(".")[0]) >= 3 else ["object"]
 EXPECTED = {
     "list[Row] (4 fields), 1 row",
     "list[Row] (4 fields), 50 rows",
     "list[dict[str, float]] (10 keys), 50 rows",
     "DataFrame 200 x 10 -> list[Row10]",
     "Frame[Row10], 200 x 10 frame",
+    "Frame[Row10], 50 x 10 frame",
     "import typedmodel",
     "peak memory validating 1,000 rows of list[Row]",
 }
@@ -26,7 +32,22 @@ NEEDS_MLFLOW = {  # MLflow is the reference of these cases: without it, they are
     "ColSpec enforcement, 10 columns, 1 row",
     "ColSpec enforcement, 10 columns, 200 rows, 7 columns upcast",
     "infer_signature, 200 x 10 DataFrame",
+    *(
+        f"ColSpec enforcement, {cast}, {size}, strings as {strings}"
+        for cast in ("no cast", "int64 -> double", "int32 -> long, float32 -> double")
+        for size in ("1 row", "200 rows")
+        for strings in STRINGS
+    ),
 }
+NEEDS_PANDERA = {  # pandera is the reference of these: without it, they are not run
+    f"Frame[CheckedRow] (5 fields), {size} rows, strings as {strings}"
+    for size in ("100", "1,000")
+    for strings in STRINGS
+}
+
+
+def has_pandera() -> bool:
+    return importlib.util.find_spec("pandera") is not None
 
 
 def test_smoke_run_reports_every_case(tmp_path: Path) -> None:
@@ -42,7 +63,11 @@ def test_smoke_run_reports_every_case(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
     cases = {r["case"] for r in report["results"]}
-    assert cases >= (EXPECTED | NEEDS_MLFLOW if has_mlflow() else EXPECTED)
+    expected = EXPECTED | (NEEDS_MLFLOW if has_mlflow() else set())
+    expected |= NEEDS_PANDERA if has_pandera() else set()
+    assert cases >= expected, sorted(expected - cases)
+    if not has_pandera():
+        assert not cases & NEEDS_PANDERA
     for result in report["results"]:
         assert result["ours"] > 0, result
         assert result["theirs"] > 0, result
