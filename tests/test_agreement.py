@@ -205,3 +205,78 @@ def test_a_pydantic_model_is_the_reference_of_the_row_validator() -> None:
         a: int
 
     assert _outcome(BatchValidator(Row), [{"a": 1}]) == ("ok", [{"a": 1}])
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast column check gives what the full checks give
+# ---------------------------------------------------------------------------------------------
+
+_ARRAY_DTYPES = [
+    "int8",
+    "int32",
+    "int64",
+    "uint8",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "bool",
+]
+
+
+@st.composite
+def columns_and_arrays(draw: st.DrawFn) -> tuple[Any, Any]:
+    from typedmodel.validate.explicit import _plan
+
+    dtype = draw(st.sampled_from(["long", "integer", "double", "float", "boolean", "string"]))
+    bounds: dict[str, Any] = {}
+    if dtype in ("long", "integer", "double", "float") and draw(st.booleans()):
+        name = draw(st.sampled_from(["ge", "gt", "le", "lt"]))
+        bounds[name] = draw(st.integers(-3, 3)) if dtype in ("long", "integer") else 0.5
+    required = draw(st.booleans())
+    spec = tm.ColSpec(
+        dtype,
+        "c",
+        required=required,
+        nullable=draw(st.booleans()),
+        default=draw(st.sampled_from([tm.MISSING, None])) if not required else tm.MISSING,
+        constraints=tm.Constraints(**bounds),
+    )
+    n = draw(st.integers(0, 5))
+    if dtype == "string" or draw(st.integers(0, 6)) == 0:
+        cells = draw(st.lists(st.one_of(st.text(max_size=2), st.none()), min_size=n, max_size=n))
+        values: Any = np.array(cells, dtype=object)
+        if draw(st.booleans()):
+            values = pd.array(cells, dtype="str" if pd.__version__ >= "3" else "string")
+        return _plan(spec, 0), values
+    kind = draw(st.sampled_from(_ARRAY_DTYPES))
+    info = np.iinfo(kind) if kind[0] in "iu" else None
+    if info is not None:
+        small = st.integers(max(-3, int(info.min)), 3)
+        ints = st.one_of(st.integers(int(info.min), int(info.max)), small)
+        values = np.array(draw(st.lists(ints, min_size=n, max_size=n)), dtype=kind)
+    elif kind == "bool":
+        values = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    else:
+        floats = st.one_of(
+            st.floats(width=int(kind[5:]), allow_nan=True, allow_infinity=True),
+            st.sampled_from([0.0, 0.5, 3.0, 2.0**63, 1e39, -1e39]),
+        )
+        with np.errstate(over="ignore"):
+            values = np.array(draw(st.lists(floats, min_size=n, max_size=n)), dtype=kind)
+    return _plan(spec, 0), values
+
+
+@SLOW
+@given(columns_and_arrays())
+def test_the_fast_column_agrees_with_the_full_checks(case: tuple[Any, Any]) -> None:
+    from typedmodel.validate.columns import TableValidator, _fast_column
+
+    plan, values = case
+    fast = _fast_column(plan, values)
+    if fast is None:
+        return  # the full checks decide
+    full, issues = TableValidator([plan])._column(plan, values, False, None)
+    assert issues == []
+    assert fast.dtype == full.dtype
+    assert pd.Series(fast).equals(pd.Series(full))

@@ -22,6 +22,7 @@ strings for numbers) is checked by pydantic, still column by column, with the sa
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,11 @@ class ColumnPlan:
     @property
     def rule(self) -> TypeRule | None:
         return rule_of(self.dtype) if isinstance(self.dtype, DataType) else None
+
+    @functools.cached_property
+    def fast(self) -> _Fast | None:
+        """What `_fast_column` checks for this column (None: the full checks always run)."""
+        return _fast_plan(self)
 
     def values_validator(self) -> ExactValidator:
         """pydantic, value by value, for this column (built on first use, then kept)."""
@@ -315,6 +321,7 @@ class TableValidator:
         self.known = known
         self.plans = list(plans)
         self.fill_absent = fill_absent
+        self._layouts: dict[Any, _Layout] = {}
         self.lone_row = lone_row
         self.closed = closed
         self.by_position = by_position
@@ -324,6 +331,8 @@ class TableValidator:
         self.what = what
 
     def validate(self, data: Any) -> pd.DataFrame:
+        if isinstance(data, pd.DataFrame):
+            return self._validate_frame(data)
         table = read_table(
             data,
             self.plans,
@@ -350,11 +359,111 @@ class TableValidator:
             if column is not None:
                 out[label] = column
         if issues:
-            order = {plan.key: j for j, plan in enumerate(self.plans)}
-            issues.sort(key=lambda x: (-1 if x.row is None else x.row, _loc_order(x, order)))
-            raise ValidationError(issues, hide_input=self.hide_input)
-        frame: pd.DataFrame = pd.DataFrame(out, index=table.index, copy=False)
-        return frame
+            self._raise(issues)
+        return _frame_of(list(out.values()), list(out), table.index)
+
+    # -- a DataFrame: its own path, the serving hot path of explicit schemas ------------------
+
+    def _validate_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`validate` for a DataFrame: the columns' arrays as pandas holds them, each first
+        through `_fast_column` (the dtype and one pass decide that every value is plainly
+        valid), else through the full checks, which word the issues. The output shares the
+        batch's arrays wherever nothing changes."""
+        layout = self._layout(frame)
+        if layout.issues:
+            raise ValidationError(layout.issues, hide_input=self.hide_input)
+        n = len(frame)
+        fast_get = getattr(frame, "_get_column_array", None)  # pandas' own, 2.x and 3.x
+
+        def get(i: int) -> Any:
+            return fast_get(i) if callable(fast_get) else frame.iloc[:, i].array
+
+        issues: list[Issue] = []
+        if layout.extra:
+            if self.closed:
+                issues.extend(self._extra(_frame_table(frame), layout.extra))
+            else:
+                self._warn_extra([frame.columns[i] for i in layout.extra])
+        arrays: list[Any] = []
+        changed: list[int] = []
+        for plan, pos in zip(self.plans, layout.positions, strict=True):
+            if pos is None:
+                if not plan.required and not self.fill_absent:
+                    continue
+                column, found = self._left_out(plan, n)
+            else:
+                values = get(pos)
+                column = _fast_column(plan, values)
+                found = []
+                if column is None:
+                    column, found = self._column(plan, values, False, None)
+                if column is not values:
+                    changed.append(len(arrays))
+            issues.extend(found)
+            arrays.append(column)
+        if issues:
+            self._raise(issues)
+        if layout.identity:  # the batch's own columns, in order: keep its frame
+            out: pd.DataFrame = frame.copy(deep=False)
+            if not changed:
+                return out
+            if n >= _SET_COLUMNS_FROM:
+                for i in changed:  # as a Series on the same index: set without another copy
+                    out.isetitem(i, pd.Series(arrays[i], index=out.index, copy=False))
+                return out
+        return _frame_of(arrays, layout.columns, frame.index)
+
+    def _layout(self, frame: pd.DataFrame) -> _Layout:
+        """Where each plan's column is in a frame of these labels (kept for the next batch with
+        the same labels: a server sees the same columns every time)."""
+        try:
+            key: Any = tuple(frame.columns)
+            found = self._layouts.get(key)
+        except TypeError:  # an unhashable label
+            key, found = None, None
+        if found is not None:
+            return found
+        labels = list(frame.columns)
+        table = Table(len(frame), frame.index, labels, [])
+        positions = self._positions(table)
+        used = {p for p in positions if p is not None}
+        out_labels = [
+            self._label_of(j, plan, labels, pos)
+            for j, (plan, pos) in enumerate(zip(self.plans, positions, strict=True))
+            if pos is not None or plan.required or self.fill_absent
+        ]
+        layout = _Layout(
+            positions,
+            [i for i in range(len(labels)) if i not in used],
+            repeated_labels(labels),
+            pd.Index(out_labels),
+            out_labels == labels and len(out_labels) == len(labels),
+        )
+        if key is not None:
+            if len(self._layouts) >= 64:
+                self._layouts.clear()
+            self._layouts[key] = layout
+        return layout
+
+    def _raise(self, issues: list[Issue]) -> None:
+        order = {plan.key: j for j, plan in enumerate(self.plans)}
+        issues.sort(key=lambda x: (-1 if x.row is None else x.row, _loc_order(x, order)))
+        raise ValidationError(issues, hide_input=self.hide_input)
+
+    def _label_of(self, j: int, plan: ColumnPlan, labels: Any, pos: int | None) -> Any:
+        if not self.keep_labels and self.output_names is not None:
+            return self.output_names[j]
+        return labels[pos] if pos is not None else plan.key
+
+    def _warn_extra(self, labels: Sequence[Any]) -> None:
+        names = [str(label) for label in labels]
+        warnings.warn(
+            f"columns {names} are not {self.known} and were dropped",
+            TypedModelWarning,
+            stacklevel=6,
+        )
+
+    # -- any other batch -------------------------------------------------------------------------
 
     def _positions(self, table: Table) -> list[int | None]:
         if self.by_position:
@@ -380,12 +489,7 @@ class TableValidator:
             return []
         if not self.closed:
             if not table.records:
-                names = [str(table.labels[i]) for i in extra]
-                warnings.warn(
-                    f"columns {names} are not {self.known} and were dropped",
-                    TypedModelWarning,
-                    stacklevel=5,
-                )
+                self._warn_extra([table.labels[i] for i in extra])
             return []
         issues: list[Issue] = []
         for i in extra:
@@ -446,7 +550,10 @@ class TableValidator:
         return _output(plan, converted, left_out, null), issues
 
     def _check(self, plan: ColumnPlan, values: Any, checked: Any) -> tuple[Any, list[Issue]]:
-        if not checked.any():
+        if not checked.any():  # nothing to check: every value is missing (or there are none)
+            r = plan.rule
+            if r is not None and r.family in ("int", "float", "bool"):
+                return np.zeros(len(values), dtype=r.numpy), []
             return np.empty(len(values), dtype=object), []
         result = _vectorised(plan, values, checked)
         if result is None:
@@ -483,6 +590,44 @@ class TableValidator:
             return typed, []
         out[positions] = _Cells([_plain_enum(v) for v in validated])
         return out, []
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a frame's columns go: each plan's position (None: not there), the positions of
+    the other columns, and the issues of repeated labels."""
+
+    positions: list[int | None]
+    extra: list[int]
+    issues: list[Issue]
+    columns: pd.Index  # the output's labels
+    identity: bool  # the output's columns are the batch's, in its order
+
+
+# From this many rows, changed columns are set into a copy of the batch's frame; below it, a
+# new frame is built (setting a column costs more than building the frame of a few rows).
+_SET_COLUMNS_FROM = 5000
+
+
+def _frame_of(arrays: list[Any], labels: Any, index: Any) -> pd.DataFrame:
+    """A DataFrame of these columns as they are: no copy, and no dtype inferred again (an
+    object column of strings stays object, as MLflow hands it over)."""
+    from_arrays = getattr(pd.DataFrame, "_from_arrays", None)  # pandas' own constructor
+    if callable(from_arrays):
+        try:
+            frame: pd.DataFrame = from_arrays(
+                arrays,
+                columns=labels if isinstance(labels, pd.Index) else pd.Index(labels),
+                index=index,
+                verify_integrity=False,
+            )
+            return frame
+        except (TypeError, ValueError):  # pragma: no cover  # a pandas without it, or changed
+            pass
+    pairs = zip(labels, arrays, strict=True)
+    series = {label: pd.Series(a, index=index, copy=False) for label, a in pairs}
+    built: pd.DataFrame = pd.DataFrame(series, index=index, copy=False)
+    return built
 
 
 def _absent_from(table: Table, pos: int | None) -> bool:
@@ -939,3 +1084,143 @@ def _string_limits(c: Constraints, values: Any, checked: Any) -> _Bad:
         msg = f"String should match pattern '{c.pattern}'"
         bad.append((np.flatnonzero(rows), "string_pattern_mismatch", msg))
     return bad
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast column: when the dtype and one pass say every value is plainly valid
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Fast:
+    """What `_fast_column` checks for a plan: the family, the target dtype, the bounds (the
+    rule table's range and the constraints' ``ge``/``gt``/``le``/``lt``), and whether a gap
+    (NaN) in a float column stays as it is in the output."""
+
+    family: str
+    target: np.dtype[Any]
+    low: Any
+    high: Any
+    gt: Any
+    lt: Any
+    exact_int: int | None
+    gaps_stay: bool
+
+
+def _fast_plan(plan: ColumnPlan) -> _Fast | None:
+    r = plan.rule
+    if r is None or r.family not in ("int", "float", "bool", "str"):
+        return None
+    given = plan.constraints.to_dict()
+    if r.family in ("bool", "str") and given:
+        return None  # lengths and patterns: the full checks
+    if set(given) - {"ge", "gt", "le", "lt"}:
+        return None  # multiple_of: the full checks
+    low, high = given.get("ge"), given.get("le")
+    if r.is_int:
+        low = r.low if low is None else max(low, r.low)
+        high = r.high if high is None else min(high, r.high)
+    gaps_stay = (not plan.required or plan.nullable) and plan.default in (MISSING, None)
+    return _Fast(
+        r.family, np.dtype(r.numpy), low, high, given.get("gt"), given.get("lt"),
+        r.exact_int, gaps_stay,
+    )  # fmt: skip
+
+
+def _fast_column(plan: ColumnPlan, values: Any) -> Any:
+    """The column as predict receives it, when its dtype and one pass show every value is
+    valid and held exactly; else None (the full checks then run, and word the issues). It gives
+    what the full checks give for such a column, only sooner."""
+    fast = plan.fast
+    if fast is None:
+        return None
+    if fast.family == "str":
+        return _fast_str(values)
+    if not isinstance(values, np.ndarray):
+        return None
+    kind = values.dtype.kind
+    if fast.family == "bool":
+        return values if kind == "b" else None
+    if fast.family == "int":
+        return _fast_int(fast, values, kind)
+    return _fast_float(fast, values, kind)
+
+
+def _fast_str(values: Any) -> Any:
+    if isinstance(values, np.ndarray):
+        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
+            return values  # all str, no gap: one pass in C
+        return None
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.StringDtype):
+        if getattr(dtype, "storage", None) == "python":
+            held = np.asarray(values)  # its object array, not a copy: one pass finds a gap
+            return values if pd.api.types.infer_dtype(held, skipna=False) == "string" else None
+        return None if values.isna().any() else values  # Arrow counts its nulls
+    return None
+
+
+def _within(fast: _Fast, lo: Any, hi: Any) -> bool:
+    """Whether every value between `lo` and `hi` keeps the bounds (compared exactly: Python
+    compares a float with an int by value)."""
+    if fast.low is not None and lo < fast.low:
+        return False
+    if fast.high is not None and hi > fast.high:
+        return False
+    if fast.gt is not None and not lo > fast.gt:
+        return False
+    return fast.lt is None or hi < fast.lt
+
+
+def _fast_int(fast: _Fast, values: Any, kind: str) -> Any:
+    if len(values) == 0:
+        return values if values.dtype == fast.target else values.astype(fast.target)
+    if kind in "iu":
+        plain = values.dtype == fast.target and fast.gt is None and fast.lt is None
+        if (
+            plain
+            and fast.low == np.iinfo(fast.target).min
+            and fast.high == np.iinfo(fast.target).max
+        ):
+            return values  # its own dtype, and no narrower bound
+        if not _within(fast, int(values.min()), int(values.max())):
+            return None
+        return values if values.dtype == fast.target else values.astype(fast.target)
+    if kind == "f":
+        with np.errstate(invalid="ignore"):
+            if not (np.isfinite(values).all() and (values == np.floor(values)).all()):
+                return None
+        if not _within(fast, float(values.min()), float(values.max())):
+            return None
+        return values.astype(fast.target)
+    return None
+
+
+def _fast_float(fast: _Fast, values: Any, kind: str) -> Any:
+    if kind == "f":
+        present = values
+        bounded = (fast.low, fast.high, fast.gt, fast.lt) != (None, None, None, None)
+        if fast.gaps_stay or bounded:
+            nan = np.isnan(values)
+            if nan.any():
+                if not fast.gaps_stay:
+                    return None
+                present = values[~nan]
+        elif np.isnan(values).any():
+            return None  # a gap where a value is required: the full checks say so
+        wider = values.dtype.itemsize > fast.target.itemsize
+        if len(present) and (wider or bounded):
+            finite = present[np.isfinite(present)]
+            if wider and len(finite) and np.abs(finite).max() > rule_of(DataType.float).high:
+                return None  # overflows a 32-bit float
+            if bounded and not _within(fast, float(present.min()), float(present.max())):
+                return None
+        return values if values.dtype == fast.target else values.astype(fast.target)
+    if kind in "iu":
+        if fast.exact_int is None or len(values) == 0:
+            return None
+        lo, hi = int(values.min()), int(values.max())
+        if max(abs(lo), abs(hi)) > fast.exact_int or not _within(fast, lo, hi):
+            return None
+        return values.astype(fast.target)
+    return None
