@@ -677,6 +677,11 @@ def column_array(series: pd.Series) -> Any:
 
 def gaps(values: Any) -> Any:
     """Where a column's values are missing (None, NaN, NA, NaT), with one scan."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) == "python":
+        held = np.asarray(values)  # its object array, not a copy
+        if pd.api.types.infer_dtype(held, skipna=False) == "string":
+            return np.zeros(len(values), dtype=bool)  # all str: one pass in C
     if isinstance(values, np.ndarray):
         kind = values.dtype.kind
         if kind in "iub":
@@ -1066,7 +1071,12 @@ def _string_limits(c: Constraints, values: Any, checked: Any) -> _Bad:
         return bad
     series = pd.Series(values, copy=False)
     failed = ~checked
-    lengths = series.str.len().to_numpy(dtype="float64", na_value=np.nan)
+    if c.max_length is None and c.min_length == 1:
+        # "not empty", the usual limit: one comparison in C, no lengths counted
+        cells = np.asarray(values, dtype=object)
+        lengths = np.where(cells == "", 0.0, 1.0)
+    else:
+        lengths = series.str.len().to_numpy(dtype="float64", na_value=np.nan)
     for key, compare, kind, word in (
         ("min_length", np.less, "string_too_short", "at least"),
         ("max_length", np.greater, "string_too_long", "at most"),
