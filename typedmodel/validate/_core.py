@@ -214,9 +214,12 @@ def _first_fast(fast: Any, exact: Any) -> Any:
 
 
 def _fast_float(schema: dict[str, Any]) -> Any:
-    # A float (an isinstance check, in Rust: no int or bool gets through), then pydantic's own
-    # float schema with its constraints, which also turns a float subclass (numpy's float64)
-    # into a plain float.
+    # A float: an isinstance check, in Rust (no int or bool gets through). A float subclass
+    # such as numpy's float64 passes as it is: it is a float, of the same value. With
+    # constraints, pydantic's own float schema checks them next.
+    plain = {k: v for k, v in schema.items() if k not in ("type", "ref", "metadata")}
+    if not plain:
+        return core_schema.is_instance_schema(float)
     return core_schema.chain_schema([core_schema.is_instance_schema(float), schema])
 
 
