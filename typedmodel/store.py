@@ -16,7 +16,6 @@ Loading unpickles code: load only directories you trust. `signature_of(path)` re
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import platform
 import shutil
@@ -34,6 +33,8 @@ from typedmodel._mlmodel import (
     MODEL_FILE,
     REQUIREMENTS,
     SERVING_EXAMPLE,
+    inside,
+    read_json_file,
     read_mlmodel,
     read_signature,
     signature_in,
@@ -376,7 +377,7 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
             f"{fmt}); this typedmodel {_version()} reads format {FORMAT_VERSION}: "
             "upgrade typedmodel"
         )
-    model_file = directory / str(flavor.get("model", MODEL_FILE))
+    model_file = inside(directory, flavor.get("model", MODEL_FILE))
     if not model_file.is_file():
         raise ModelFileError(f"{directory} has no {model_file.name}: the model file is missing")
     with open(model_file, "rb") as fh:
@@ -398,13 +399,10 @@ def _read_example(directory: Path, meta: Mapping[str, Any]) -> Any:
     info = meta.get("saved_input_example_info")
     if not isinstance(info, Mapping):
         return None
-    file = directory / str(info.get("artifact_path", INPUT_EXAMPLE))
+    file = inside(directory, info.get("artifact_path", INPUT_EXAMPLE))
     if not file.is_file():
         return None
-    try:
-        value = json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{file} is not valid JSON: {str(exc)[:200]}") from None
+    value = read_json_file(file)
     if str(info.get("params")) == "true" and isinstance(value, dict):
         value = value.get("inputs")
     kind = info.get("type")

@@ -5,14 +5,18 @@ documentable object.
 from __future__ import annotations
 
 import inspect
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from typedmodel._mlmodel import SERVING_EXAMPLE, read_mlmodel, signature_in
-from typedmodel.errors import ModelFileError
+from typedmodel._mlmodel import (
+    SERVING_EXAMPLE,
+    inside,
+    read_json_file,
+    read_mlmodel,
+    signature_in,
+)
 from typedmodel.signature import ModelSignature
 
 
@@ -49,15 +53,12 @@ def _subject(obj: Any) -> _Subject:
 def _saved_example(directory: Path, meta: dict[str, Any]) -> tuple[str, Any]:
     info = meta.get("saved_input_example_info")
     name = SERVING_EXAMPLE
-    if isinstance(info, dict) and isinstance(info.get("serving_input_path"), str):
+    if isinstance(info, dict) and "serving_input_path" in info:
         name = info["serving_input_path"]
-    file = directory / name
+    file = inside(directory, name)  # never a file outside the directory
     if not file.is_file():
-        return name, None
-    try:
-        return name, json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{file} is not valid JSON: {exc}") from None
+        return str(name), None
+    return str(name), read_json_file(file)
 
 
 def _target(obj: Any) -> Any:
