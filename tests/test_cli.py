@@ -118,7 +118,7 @@ def test_validate_a_saved_directory(project: Path) -> None:
     [
         ({"inputs": [], "instances": []}, "exactly one of"),
         ({}, "exactly one of"),
-        ({"rows": []}, "Unknown keys"),
+        ({"rows": []}, "unknown key"),
         ({"dataframe_split": {"columns": ["x"], "data": [[1, 2]]}}, "one value per column"),
     ],
 )

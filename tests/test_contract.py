@@ -650,3 +650,27 @@ def test_warnings_are_not_raised_for_valid_explicit_frames() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SchemaEnforcer(A_LONG).validate(pd.DataFrame({"a": [1]}))
+
+
+def test_every_bad_param_and_row_in_one_answer() -> None:
+    from typedmodel.serve import create_app
+
+    params = tm.ParamSchema(
+        [
+            tm.ParamSpec("scale", "double", 1.0),
+            tm.ParamSpec("top_k", "long", 1),
+            tm.ParamSpec("temperature", "double", 0.5),
+        ]
+    )
+
+    @tm.typed(signature=tm.ModelSignature(params=params))
+    def predict(model_input: list[IntRow], params: dict | None = None) -> int:  # type: ignore[type-arg]
+        return len(model_input)
+
+    body = {"inputs": [{"i": "x"}], "params": {"scale": "big", "top_k": 2.5, "nope": 1}}
+    exc = _refused(lambda: predict(body["inputs"], params=body["params"]))
+    locs = [i.loc for i in exc.issues]
+    assert locs == [("params",), ("params", "scale"), ("params", "top_k"), ("i",)]
+    reply = post(create_app(predict), body)
+    assert [tuple(i["loc"]) for i in reply.json()["issues"]] == locs
+    assert b"nope" not in reply.body  # the unknown name is input: hidden by default

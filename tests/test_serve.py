@@ -369,8 +369,8 @@ def test_keep_alive_connection_serves_several_requests(scorer: Server) -> None:
         (b'{"inputs": {"name": "Alice", "age": 3, "income": 1}}', [], "batch_type"),
         (b'{"inputs": [{"name": "Alice", "age": "SECRET-42", "income": 1}]}', ["age"], None),
         (b'{"inputs": [{"name": "Alice", "income": 1}]}', ["age"], "missing"),
-        (b'{"inputs": [], "params": {"SECRET-param": 1}}', ["SECRET-param"], "unknown_param"),
-        (b'{"inputs": [], "params": {"delay": "SECRET"}}', ["delay"], None),
+        (b'{"inputs": [], "params": {"SECRET-param": 1}}', ["params"], "unknown_param"),
+        (b'{"inputs": [], "params": {"delay": "SECRET"}}', ["params", "delay"], None),
         (b'{"inputs": [], "params": ["delay"]}', ["params"], "request_format"),
     ],
     ids=[
@@ -398,6 +398,7 @@ def test_bad_requests_get_400_with_issues_and_no_inputs(
         assert issues[0]["type"] == type_
     assert b"SECRET-42" not in reply.body
     assert b'"SECRET"' not in reply.body
+    assert b"SECRET-param" not in reply.body  # an unknown name is input, hidden with it
 
 
 def test_issues_list_every_bad_row(scorer: Server) -> None:
@@ -726,9 +727,13 @@ def test_untyped_saved_model_takes_csv(linear: Server) -> None:
         ({"inputs": [{"x": 1.0}]}, ["n"], "missing"),
         ({"inputs": [{"x": "SECRET", "n": 1}]}, ["x"], None),
         ({"inputs": [{"x": 1.0, "n": 1.5}]}, ["n"], None),
-        ({"inputs": [{"x": 1.0, "n": 1}], "params": {"scale": "SECRET"}}, ["scale"], None),
-        ({"inputs": [{"x": 1.0, "n": 1}], "params": {"scale": [12345]}}, ["scale"], None),
-        ({"inputs": [{"x": 1.0, "n": 1}], "params": {"nope": 1}}, ["nope"], "unknown_param"),
+        (
+            {"inputs": [{"x": 1.0, "n": 1}], "params": {"scale": "SECRET"}},
+            ["params", "scale"],
+            None,
+        ),
+        ({"inputs": [{"x": 1.0, "n": 1}], "params": {"scale": [12345]}}, ["params", "scale"], None),
+        ({"inputs": [{"x": 1.0, "n": 1}], "params": {"nope": 1}}, ["params"], "unknown_param"),
     ],
     ids=[
         "missing-column",

@@ -32,10 +32,19 @@ def parse_request(body: Any, *, records: bool = False) -> tuple[Any, Any]:
     if not isinstance(body, Mapping):
         raise _request_issue(f"The body must be a JSON object, got {type(body).__name__}")
     present = [k for k in REQUEST_KEYS if k in body]
-    unknown = sorted(str(k) for k in body if k not in (*REQUEST_KEYS, "params"))
-    if unknown:
-        raise _request_issue(
-            f"Unknown keys {unknown[:5]}; use one of {list(REQUEST_KEYS)} and 'params'"
+    unknown = [k for k in body if k not in (*REQUEST_KEYS, "params")]
+    if unknown:  # the keys are the caller's input: named in the issue's input, not its message
+        raise ValidationError(
+            [
+                Issue(
+                    None,
+                    (),
+                    "request_format",
+                    f"{len(unknown)} unknown key(s); use one of {list(REQUEST_KEYS)} and 'params'",
+                    unknown[:20],
+                )
+            ],
+            title="request",
         )
     if len(present) != 1:
         raise _request_issue(

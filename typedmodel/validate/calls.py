@@ -15,6 +15,8 @@ from typedmodel.schema import ParamSchema
 from typedmodel.validate._common import OUTPUT_TITLE
 from typedmodel.validate._core import ExactValidator, issues_from
 
+PARAMS = "params"  # the first step of every params issue's loc
+
 
 class OutputValidator:
     """Validates predict's return value against its hint; returns the validated value."""
@@ -86,15 +88,16 @@ class ParamsValidator:
             )
         if self.schema is None and self.model is None:
             return dict(params)
+        # An unknown name is the input here (the caller wrote it), so hiding inputs hides it.
         issues = [
             Issue(
                 None,
-                (str(name),),
+                (PARAMS,),
                 "unknown_param",
                 f"Unknown param; allowed: {self.allowed}",
-                OMITTED if self.hide_input else value,
+                OMITTED if self.hide_input else name,
             )
-            for name, value in params.items()
+            for name in params
             if name not in self.allowed
         ]
         out: dict[str, Any] = {}
@@ -109,7 +112,7 @@ class ParamsValidator:
                     issues.append(
                         Issue(
                             None,
-                            (spec.name,),
+                            (PARAMS, spec.name),
                             "param_type",
                             str(exc),
                             OMITTED if self.hide_input else params[spec.name],
@@ -126,7 +129,7 @@ class ParamsValidator:
             return self._model.validate(out)
         except pydantic.ValidationError as exc:
             raise ValidationError(
-                issues_from(exc, batch=False, hide_input=self.hide_input),
+                issues_from(exc, batch=False, hide_input=self.hide_input, prefix=(PARAMS,)),
                 title="params",
                 hide_input=self.hide_input,
             ) from None
