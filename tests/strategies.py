@@ -423,6 +423,23 @@ def _near_values(plan: FieldPlan) -> st.SearchStrategy[Any]:
     return st.one_of(st.sampled_from(["a", "b", "c", "A", 1]), wrong)
 
 
+def _valid_values(plan: FieldPlan) -> st.SearchStrategy[Any]:
+    """JSON values the field takes as they are."""
+    if plan.kind == "int":
+        low = plan.low if plan.low is not None else -(2**63)
+        high = plan.high if plan.high is not None else 2**63 - 1
+        values: st.SearchStrategy[Any] = st.integers(low, high)
+    elif plan.kind == "float":
+        values = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**53), 2**53)
+    elif plan.kind == "str":
+        values = st.text(min_size=plan.low or 0, max_size=3)
+    elif plan.kind == "bool":
+        values = st.booleans()
+    else:
+        values = st.sampled_from(["a", "b"])
+    return values | st.none() if plan.optional else values
+
+
 @st.composite
 def rows_for(
     draw: st.DrawFn, model: type[pydantic.BaseModel], *, max_rows: int = 4
@@ -430,14 +447,19 @@ def rows_for(
     """A batch of row dicts for a `row_models` model: each key may be left out, and a row may
     carry a key the model doesn't name."""
     plans: list[FieldPlan] = model.__plans__  # type: ignore[attr-defined]
+    valid = draw(st.booleans())  # half the batches keep to the contract, row for row
     rows = []
     for _ in range(draw(st.integers(0, max_rows))):
         row: dict[str, Any] = {}
         for plan in plans:
+            if valid:
+                if plan.default is MISSING or draw(st.booleans()):
+                    row[plan.name] = draw(_valid_values(plan))
+                continue
             if draw(st.integers(0, 5)) == 0:
                 continue  # left out
             row[plan.name] = draw(_near_values(plan))
-        if draw(st.integers(0, 6)) == 0:
+        if not valid and draw(st.integers(0, 6)) == 0:
             row["zz"] = 1
         rows.append(row)
     return rows
