@@ -674,3 +674,22 @@ def test_every_bad_param_and_row_in_one_answer() -> None:
     reply = post(create_app(predict), body)
     assert [tuple(i["loc"]) for i in reply.json()["issues"]] == locs
     assert b"nope" not in reply.body  # the unknown name is input: hidden by default
+
+
+def test_a_request_over_the_time_limit_is_a_503() -> None:
+    import time
+
+    from typedmodel.serve import create_app
+
+    @tm.typed
+    def slow(model_input: list[float]) -> list[float]:
+        time.sleep(float(model_input[0]))
+        return model_input
+
+    app = create_app(slow, timeout=0.2)
+    reply = post(app, {"inputs": [1.0]})
+    assert reply.status == 503
+    assert reply.json()["error_code"] == "TIMEOUT"
+    assert post(app, {"inputs": [0.0]}).json() == {"predictions": [0.0]}
+    with pytest.raises(ValueError, match="timeout"):
+        create_app(slow, timeout=0)

@@ -120,6 +120,7 @@ def _serve_command(args: argparse.Namespace) -> int:
         show_inputs=args.show_inputs,
         max_body_bytes=args.max_body_bytes,
         access_log=not args.no_access_log,
+        timeout=args.timeout or None,
     )
     return 0
 
@@ -191,6 +192,13 @@ def _parser() -> argparse.ArgumentParser:
         type=_at_least(0),
         default=50 * 2**20,
         help="refuse larger request bodies with 413 (default: 50 MiB)",
+    )
+    srv.add_argument(
+        "--timeout",
+        type=_at_least(0),
+        default=60,
+        help="answer 503 to a request still running after this many seconds; 0: no limit "
+        "(default: 60). The model runs on in its thread: a thread can't be interrupted",
     )
     srv.add_argument("--no-access-log", action="store_true", help="don't log every request")
     srv.set_defaults(run=_serve_command)

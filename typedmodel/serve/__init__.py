@@ -23,9 +23,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from typedmodel.serve.app import DEFAULT_MAX_BODY_BYTES, create_app, run
+    from typedmodel.serve.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, create_app, run
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "create_app", "run"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUT", "create_app", "run"]
 
 
 def __getattr__(name: str) -> Any:

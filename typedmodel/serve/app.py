@@ -65,9 +65,10 @@ from typedmodel.serve.endpoint import Endpoint, endpoint_of
 from typedmodel.serve.mlflow_protocol import answer, parse_request
 from typedmodel.serve.wire import CSV_TYPE, JSON_TYPE, BadRequest, media_type, read_csv, read_json
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "create_app", "run"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUT", "create_app", "run"]
 
 DEFAULT_MAX_BODY_BYTES = 50 * 2**20
+DEFAULT_TIMEOUT = 60.0
 
 logger = logging.getLogger("typedmodel.serve")
 
@@ -119,8 +120,10 @@ class _Server:
         max_body_bytes: int,
         show_inputs: bool,
         max_workers: int | None,
+        timeout: float | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.timeout = timeout
         self.max_body_bytes = max_body_bytes
         self.show_inputs = show_inputs
         self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="typedmodel-predict")
@@ -151,9 +154,18 @@ class _Server:
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is listening for the answer
         loop = asyncio.get_running_loop()
-        status, payload = await loop.run_in_executor(
-            self.executor, functools.partial(self.handle, body, kind, loop)
-        )
+        work = loop.run_in_executor(self.executor, functools.partial(self.handle, body, kind, loop))
+        try:
+            status, payload = await asyncio.wait_for(work, self.timeout)
+        except TimeoutError:
+            # A thread can't be interrupted: predict runs on to its end, holding its worker,
+            # and its answer is dropped. The client hears now.
+            logger.error("a request took longer than %s s; answered 503", self.timeout)
+            return _error(
+                503,
+                "TIMEOUT",
+                f"The request took longer than this server's limit of {self.timeout} s",
+            )
         return Response(payload, status_code=status, media_type=JSON_TYPE)
 
     async def _read_body(self, request: Request) -> bytes:
@@ -272,6 +284,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     show_inputs: bool = False,
     max_workers: int | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> Starlette:
     """The ASGI app serving one model (the model is loaded here, before the app exists).
 
@@ -284,6 +297,9 @@ def create_app(
             exception text in ``500`` answers). Off by default: data may be sensitive.
         max_workers: threads that parse, validate and predict (``None``: Python's default
             for `ThreadPoolExecutor`). ``predict`` must be thread-safe when this is not 1.
+        timeout: seconds a request may take to be parsed, validated and predicted before it is
+            answered ``503`` (``None``: no limit). A thread can't be interrupted: the model
+            runs on to its end, holding its worker, and its answer is dropped.
 
     Raises:
         TypedModelError: for a model the server can't validate requests for (untyped and
@@ -299,6 +315,8 @@ def create_app(
     """
     if max_body_bytes < 0:
         raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes}")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
     if max_workers is not None and max_workers < 1:
         raise ValueError(f"max_workers must be >= 1, got {max_workers}")
     server = _Server(
@@ -306,6 +324,7 @@ def create_app(
         max_body_bytes=max_body_bytes,
         show_inputs=show_inputs,
         max_workers=max_workers,
+        timeout=timeout,
     )
 
     @contextlib.asynccontextmanager
@@ -342,6 +361,7 @@ def run(
     show_inputs: bool = False,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     access_log: bool = True,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> None:
     """Serve a model with uvicorn until SIGTERM or Ctrl-C (requests in flight finish first).
 
@@ -362,7 +382,11 @@ def run(
         ) from exc
 
     app = create_app(
-        model_or_path, max_body_bytes=max_body_bytes, show_inputs=show_inputs, max_workers=workers
+        model_or_path,
+        max_body_bytes=max_body_bytes,
+        show_inputs=show_inputs,
+        max_workers=workers,
+        timeout=timeout,
     )
     log_config = json.loads(json.dumps(LOGGING_CONFIG))  # a deep copy of uvicorn's
     log_config["loggers"]["typedmodel"] = {
