@@ -97,9 +97,13 @@ def test_a_large_mlmodel_is_refused(saved: Path) -> None:
     "content",
     [
         "a: " + "[" * 5000 + "]" * 5000 + "\n",
-        "signature:\n  inputs: '" + '{"type": "array", "items": ' * 10_000 + '"long"' + "}" * 10_000 + "'\n",
-        "signature:\n  inputs: '[{\"type\": \"long\", \"x-typedmodel\": [1]}]'\n",
-        "signature:\n  inputs: '[{\"type\": \"long\", \"x-typedmodel\": {\"enum\": 5}}]'\n",
+        "signature:\n  inputs: '"
+        + '{"type": "array", "items": ' * 10_000
+        + '"long"'
+        + "}" * 10_000
+        + "'\n",
+        'signature:\n  inputs: \'[{"type": "long", "x-typedmodel": [1]}]\'\n',
+        'signature:\n  inputs: \'[{"type": "long", "x-typedmodel": {"enum": 5}}]\'\n',
         "signature: 7\n",
         "- a list\n",
     ],
