@@ -91,3 +91,22 @@ def test_log_model_to_a_local_file_store(tmp_path: Path, monkeypatch: pytest.Mon
             model.predict([{**ROW, "age": "old"}])
     finally:
         mlflow.set_tracking_uri(None)
+
+
+class AsyncScorer(tm.PythonModel):
+    async def predict(self, context: Any, model_input: list[Applicant]) -> list[float]:
+        return [float(a.age) for a in model_input]
+
+
+def test_an_async_model_through_mlflow_returns_values_not_a_coroutine(tmp_path: Path) -> None:
+    import asyncio
+
+    tm.save_model(AsyncScorer(), tmp_path / "m")
+    pyfunc = mlflow.pyfunc.load_model(str(tmp_path / "m"))
+    rows = [{"name": "a", "age": 3, "income": 1.0}]
+    assert pyfunc.predict(rows) == [3.0]
+
+    async def from_a_running_loop() -> Any:
+        return pyfunc.predict(rows)  # a loop runs here: the model's runs in a thread
+
+    assert asyncio.run(from_a_running_loop()) == [3.0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,9 @@ def test_signature_inferred_from_a_dataframe_example_for_an_untyped_model(tmp_pa
     frame = pd.DataFrame({"x": [1.0, 2.0, np.nan], "s": ["a", "b", None]})
     model = Doubler()
     info = tm.save_model(model, tmp_path / "m", input_example=(frame, {"factor": 3}))
-    assert model.loaded == 1  # load_context ran before predict on the example
+    # load_context ran on a copy that predicted on the example, never on the object saved:
+    # what it loads doesn't end up in the pickle
+    assert model.loaded == 0
     assert not info.is_signature_from_type_hint
     assert info.signature == tm.ModelSignature(
         inputs=tm.Schema([tm.ColSpec("double", "x", False), tm.ColSpec("string", "s", False)]),
@@ -112,6 +115,7 @@ def test_signature_inferred_from_a_dataframe_example_for_an_untyped_model(tmp_pa
         "params": {"factor": 3},
     }
     loaded = tm.load_model(tmp_path / "m")
+    assert loaded.model.loaded == 1  # once, after loading
     assert not loaded.is_typed
     pd.testing.assert_frame_equal(loaded.input_example, frame)
     # The saved signature is enforced: int -> double is a safe cast, a string is not; the
@@ -290,3 +294,70 @@ def test_params_for_a_model_that_takes_none_are_refused_not_dropped(tmp_path: Pa
     loaded = tm.load_model(tmp_path / "m")
     with pytest.raises(tm.ValidationError, match="takes no params"):
         loaded.predict(pd.DataFrame({"x": [1.0]}), params={"k": 1})
+
+
+# ---------------------------------------------------------------------------------------------
+# Odd targets, leftovers, and load_context on every path
+# ---------------------------------------------------------------------------------------------
+
+
+def test_saving_over_the_working_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for where in (".", "..", str(work)):
+        with pytest.raises(tm.ModelFileError, match="working directory"):
+            tm.save_model(Doubler(), where, overwrite=True)
+    assert list(work.iterdir()) == []
+
+
+def test_overwrite_replaces_only_a_model_directory(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(tm.ModelFileError, match="not a model directory"):
+        tm.save_model(Doubler(), notes, overwrite=True)
+    assert (notes / "keep.txt").read_text(encoding="utf-8") == "mine"
+    tm.save_model(Doubler(), tmp_path / "m")
+    tm.save_model(Doubler(), tmp_path / "m", overwrite=True)  # a model directory: replaced
+    with pytest.raises(tm.ModelFileError, match="is a file"):
+        tm.save_model(Doubler(), notes / "keep.txt", overwrite=True)
+
+
+def test_a_killed_save_leaves_nothing_the_next_save_keeps(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    leftover = tmp_path / ".m.staging-abc123"
+    leftover.mkdir()
+    (leftover / "model.pkl").write_bytes(b"x" * 1000)
+    (leftover / ".typedmodel-save").write_text(dead.stdout.strip(), encoding="utf-8")
+    other = tmp_path / ".m.staging-live"
+    other.mkdir()
+    (other / ".typedmodel-save").write_text(str(os.getppid()), encoding="utf-8")  # alive
+    tm.save_model(Doubler(), tmp_path / "m")
+    assert not leftover.exists()
+    assert other.exists()  # a save still running is left alone
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".m.staging-live", "m"]
+
+
+def test_the_command_line_calls_load_context_on_the_instance_it_makes(tmp_path: Path) -> None:
+    (tmp_path / "ctxmod.py").write_text(
+        "import typedmodel as tm\n"
+        "class M(tm.PythonModel):\n"
+        "    ready = False\n"
+        "    def load_context(self, context):\n"
+        "        self.ready = True\n"
+        "    def predict(self, context, model_input: list[int]) -> list[bool]:\n"
+        "        return [self.ready for _ in model_input]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "body.json").write_text('{"inputs": [1]}', encoding="utf-8")
+    from typedmodel.cli import _resolve
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert _resolve("ctxmod:M").predict([1]) == [True]
+    finally:
+        sys.path.remove(str(tmp_path))

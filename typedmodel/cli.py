@@ -45,7 +45,10 @@ def _resolve(target: str) -> Any:
         except AttributeError:
             raise TypedModelError(f"{module_name!r} has no attribute {attribute!r}") from None
     if isinstance(obj, type):
+        from typedmodel.store import _load_context
+
         obj = obj()
+        _load_context(obj)  # an instance made here is set up as a loaded model is
     return obj
 
 

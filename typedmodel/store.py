@@ -113,9 +113,7 @@ def save_model(
     import cloudpickle
     import yaml
 
-    target = Path(path)
-    if target.exists() and not overwrite and (not target.is_dir() or any(target.iterdir())):
-        raise ModelFileError(f"{target} exists and is not empty: pass overwrite=True to replace it")
+    target = _target(path, overwrite=overwrite)
     data, params = _split_example(input_example)
     compiled = compiled_of(model)
     if compiled is not None and data is not None:
@@ -132,7 +130,9 @@ def save_model(
         signature = _infer_from_example(model, data, params)
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    _remove_stale_staging(target)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(target), dir=target.parent))
+    (staging / _OWNER).write_text(str(os.getpid()), encoding="utf-8")
     try:
         with open(staging / MODEL_FILE, "wb") as fh:
             cloudpickle.dump(model, fh)
@@ -140,6 +140,7 @@ def save_model(
         if data is not None:
             example_info = _write_examples(staging, data, params)
         (staging / REQUIREMENTS).write_text(_requirements(), encoding="utf-8")
+        (staging / _OWNER).unlink()
         mlmodel = _mlmodel(signature, from_hints, example_info, dict(metadata or {}))
         (staging / MLMODEL).write_text(yaml.safe_dump(mlmodel, sort_keys=False), encoding="utf-8")
         _move_into_place(staging, target)
@@ -147,6 +148,66 @@ def save_model(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return ModelInfo(target, signature, from_hints, _version(), dict(metadata or {}))
+
+
+_OWNER = ".typedmodel-save"  # in a staging directory: the pid of the process writing it
+
+
+def _target(path: str | os.PathLike[str], *, overwrite: bool) -> Path:
+    """Where a model is saved, refused when saving there would lose something.
+
+    Raises:
+        ModelFileError: for the working directory or one of its parents (``"."``, ``".."``),
+            a file, a non-empty directory without ``overwrite``, and, with ``overwrite``, a
+            non-empty directory that is not a model directory (its files would be lost).
+    """
+    target = Path(path).resolve()
+    cwd = Path.cwd().resolve()
+    if target == cwd or target in cwd.parents or target == target.parent:
+        raise ModelFileError(
+            f"{path} is the working directory or one of its parents: save to a new directory"
+        )
+    if not target.exists():
+        return target
+    if not target.is_dir():
+        raise ModelFileError(f"{target} is a file, not a model directory")
+    if not any(target.iterdir()):
+        return target
+    if not overwrite:
+        raise ModelFileError(f"{target} exists and is not empty: pass overwrite=True to replace it")
+    if not (target / MLMODEL).is_file():
+        raise ModelFileError(
+            f"{target} is not a model directory (it has no {MLMODEL}): overwrite=True replaces "
+            "only a model directory, so its files are kept"
+        )
+    return target
+
+
+def _staging_prefix(target: Path) -> str:
+    return f".{target.name}.staging-"
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """Remove what a save to `target` killed before it finished left behind: staging
+    directories whose writing process is gone."""
+    for leftover in target.parent.glob(_staging_prefix(target) + "*"):
+        owner = leftover / _OWNER
+        try:
+            pid = int(owner.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # not ours, or being created right now
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, and belongs to another user
+        return True
+    return True
 
 
 def _split_example(example: Any) -> tuple[Any, Any]:
@@ -157,18 +218,30 @@ def _split_example(example: Any) -> tuple[Any, Any]:
 
 def _infer_from_example(model: Any, data: Any, params: Any) -> ModelSignature:
     """The signature of an untyped model: inputs and params from the example, outputs from
-    predicting on it once (through the call seam, as every other caller does)."""
+    predicting on it once (through the call seam, as every other caller does).
+
+    It predicts with a copy, made as loading makes one (unpickled, then ``load_context``), so
+    that what ``load_context`` loads never ends up in the saved pickle.
+    """
+    import cloudpickle
+
     from typedmodel.infer import _param_schema
 
-    load_context = getattr(model, "load_context", None)
-    if callable(load_context):
-        load_context(None)
-    output = typed_model(model).predict(data, params)
+    probe = cloudpickle.loads(cloudpickle.dumps(model))
+    _load_context(probe)
+    output = typed_model(probe).predict(data, params)
     return ModelSignature(
         inputs=infer_schema(data),
         outputs=infer_schema(output) if output is not None else None,
         params=_param_schema(params) if params else None,
     )
+
+
+def _load_context(model: Any) -> None:
+    """Call ``load_context(None)`` once on a model just unpickled (or just made)."""
+    load_context = getattr(model, "load_context", None)
+    if callable(load_context) and not isinstance(model, type):
+        load_context(None)
 
 
 def _move_into_place(staging: Path, target: Path) -> None:
@@ -382,9 +455,7 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
         raise ModelFileError(f"{directory} has no {model_file.name}: the model file is missing")
     with open(model_file, "rb") as fh:
         model = cloudpickle.load(fh)
-    load_context = getattr(model, "load_context", None)
-    if callable(load_context):
-        load_context(None)
+    _load_context(model)
     return LoadedModel(
         model=model,
         signature=signature_in(meta, directory),

@@ -52,7 +52,7 @@ class Endpoint:
                 output = asyncio.run(coroutine)
             else:
                 output = asyncio.run_coroutine_threadsafe(coroutine, loop).result()
-            return self.compiled.validate_output(output)
+            return self.compiled.validate_output(output, data)
         return output
 
 
@@ -76,7 +76,12 @@ def endpoint_of(model_or_path: Any) -> Endpoint:
             )
         typed = loaded.typed
         return Endpoint(loaded.signature, typed.compiled, typed.target, str(loaded.path))
-    obj = model_or_path() if isinstance(model_or_path, type) else model_or_path
+    obj = model_or_path
+    if isinstance(obj, type):
+        from typedmodel.store import _load_context
+
+        obj = obj()
+        _load_context(obj)  # an instance made here is set up as a loaded model is
     if compiled_of(obj) is None:
         raise TypedModelError(
             f"{_name(obj)} is not a typed model: decorate it with @typedmodel.typed, subclass "
