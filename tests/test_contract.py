@@ -693,3 +693,35 @@ def test_a_request_over_the_time_limit_is_a_503() -> None:
     assert post(app, {"inputs": [0.0]}).json() == {"predictions": [0.0]}
     with pytest.raises(ValueError, match="timeout"):
         create_app(slow, timeout=0)
+
+
+class Out(pydantic.BaseModel):
+    score: float
+
+
+def test_outputs_as_users_write_them() -> None:
+    @tm.typed
+    def as_frame(model_input: list[IntRow]) -> list[Out]:
+        return pd.DataFrame({"score": [float(r.i) for r in model_input]})
+
+    @tm.typed
+    def as_columns(model_input: list[IntRow]) -> list[Out]:
+        return {"score": [float(r.i) for r in model_input]}
+
+    @tm.typed
+    def as_series(model_input: list[IntRow]) -> list[float]:
+        return pd.Series([float(r.i) for r in model_input])
+
+    rows = [{"i": 1}, {"i": 2}]
+    assert as_frame(rows) == as_columns(rows) == [Out(score=1.0), Out(score=2.0)]
+    assert as_series(rows) == [1.0, 2.0]
+
+
+def test_a_different_number_of_output_rows_is_an_output_issue() -> None:
+    @tm.typed
+    def drops(model_input: list[IntRow]) -> list[float]:
+        return [1.0]
+
+    exc = _refused(lambda: drops([{"i": 1}, {"i": 2}]))
+    assert [i.type for i in exc.issues] == ["output_rows"]
+    assert "2" in str(exc)

@@ -191,13 +191,13 @@ class Compiled:
         output = hints.func(*args, **kwargs)
         if inspect.isawaitable(output):
             return output
-        return self.validate_output(output)
+        return self.validate_output(output, data)
 
     async def call_async(self, target: Any, context: Any, data: Any, params: Any) -> Any:
         """`call`, awaiting an async predict."""
         output = self.call(target, context, data, params)
         if inspect.isawaitable(output):
-            return self.validate_output(await output)
+            return self.validate_output(await output, data)
         return output
 
     def run(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -215,7 +215,7 @@ class Compiled:
         output = self.call(target, None, data, params)
         if not inspect.isawaitable(output):
             return output
-        return self.validate_output(_run_coroutine(output))
+        return self.validate_output(_run_coroutine(output), data)
 
     # -- the checks -----------------------------------------------------------------------------
 
@@ -238,10 +238,28 @@ class Compiled:
             return None
         return self.params.validate(params)
 
-    def validate_output(self, value: Any) -> Any:
+    def validate_output(self, value: Any, data: Any = _NOT_GIVEN) -> Any:
+        """The validated output; for a ``list[X]`` output of a batch input, one row per input
+        row (another count is an issue)."""
         if self.output is None:
             return value
-        return self.output.validate(value)
+        out = self.output.validate(value)
+        batch_in = self.hints.input_kind in (BatchKind.LIST, BatchKind.COLUMNAR)
+        if data is not _NOT_GIVEN and batch_in and self.hints.output_kind is BatchKind.LIST:
+            given, got = _rows_in(data), len(out)
+            if given is not None and given != got:
+                from typedmodel.validate._common import OUTPUT_TITLE
+
+                msg = f"predict returned {got} rows for a batch of {given}"
+                raise ValidationError([Issue(None, (), "output_rows", msg)], title=OUTPUT_TITLE)
+        return out
+
+
+def _rows_in(data: Any) -> int | None:
+    try:
+        return len(data)
+    except TypeError:
+        return None
 
 
 def _is_context(value: Any) -> bool:
@@ -318,7 +336,7 @@ def _wrap(func: Callable[..., Any], compiled: Compiled, *, is_method: bool) -> C
             if fast is not None and not kwargs and len(args) == arity and type(args[-1]) is list:
                 # The common call, predict(rows): the list goes straight to pydantic-core.
                 rows = fast.validate(args[-1])
-                return compiled.validate_output(func(*args[:-1], *lead, rows, **extra))
+                return compiled.validate_output(func(*args[:-1], *lead, rows, **extra), rows)
             target, rest = (args[0], args[1:]) if is_method else (None, args)
             return compiled.run(target, rest, kwargs)
 

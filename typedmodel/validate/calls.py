@@ -24,8 +24,12 @@ class OutputValidator:
     def __init__(self, hint: Any, *, batch: bool) -> None:
         self.exact = ExactValidator(hint)
         self.batch = batch
+        self.hint = hint
+        self._rows: Any = None
 
     def validate(self, value: Any) -> Any:
+        if self.batch and _is_columns(value):
+            return self._from_columns(value)
         if self.batch and not isinstance(value, (list, tuple)) and hasattr(value, "tolist"):
             value = value.tolist()  # an array or Series of outputs
         try:
@@ -34,6 +38,34 @@ class OutputValidator:
             raise ValidationError(
                 issues_from(exc, batch=self.batch, hide_input=False), title=OUTPUT_TITLE
             ) from None
+
+    def _from_columns(self, value: Any) -> Any:
+        """A DataFrame or a dict of columns returned for ``list[X]``: read as an input batch
+        is (a row per row, a column per field), then validated."""
+        import typing
+
+        from typedmodel.validate.rows import BatchValidator
+
+        if self._rows is None:
+            (element,) = typing.get_args(self.hint) or (Any,)
+            self._rows = BatchValidator(element)
+        try:
+            return self._rows.validate(value)
+        except ValidationError as exc:
+            raise ValidationError(exc.issues, title=OUTPUT_TITLE) from None
+
+
+def _is_columns(value: Any) -> bool:
+    import sys
+
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(value, pd.DataFrame):
+        return True
+    return (
+        isinstance(value, Mapping)
+        and bool(value)
+        and all(isinstance(v, (list, tuple)) or hasattr(v, "tolist") for v in value.values())
+    )
 
 
 def output_validator(hint: Any, *, batch: bool) -> OutputValidator | None:
