@@ -725,3 +725,21 @@ def test_a_different_number_of_output_rows_is_an_output_issue() -> None:
     exc = _refused(lambda: drops([{"i": 1}, {"i": 2}]))
     assert [i.type for i in exc.issues] == ["output_rows"]
     assert "2" in str(exc)
+
+
+def test_an_error_answer_lists_at_most_max_issues_with_the_count() -> None:
+    from typedmodel.serve import create_app
+
+    @tm.typed
+    def predict(model_input: list[IntRow]) -> int:
+        return len(model_input)
+
+    bad = [{"i": "x"}] * 500
+    reply = post(create_app(predict), {"inputs": bad})
+    body = reply.json()
+    assert reply.status == 400
+    assert len(body["issues"]) == 100
+    assert body["issue_count"] == 500
+    small = post(create_app(predict, max_issues=3), {"inputs": bad[:2]}).json()
+    assert len(small["issues"]) == 2
+    assert "issue_count" not in small

@@ -69,6 +69,7 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUT", "create_app", "run"]
 
 DEFAULT_MAX_BODY_BYTES = 50 * 2**20
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_ISSUES = 100
 
 logger = logging.getLogger("typedmodel.serve")
 
@@ -93,11 +94,18 @@ def _error(status: int, code: str, message: str) -> Response:
     return Response(_error_body(code, message), status_code=status, media_type=JSON_TYPE)
 
 
-def _invalid(exc: ValidationError, *, show_inputs: bool) -> bytes:
-    """The 400 body for a `ValidationError` (input values only when `show_inputs`)."""
+def _invalid(exc: ValidationError, *, show_inputs: bool, max_issues: int) -> bytes:
+    """The 400 body for a `ValidationError`: its first `max_issues` issues and their total
+    count (input values only when `show_inputs`)."""
     shown = show_inputs and not exc.hide_input
     message = str(ValidationError(exc.issues, title=exc.title, hide_input=not shown))
-    return _error_body("INVALID_INPUT", message, exc.plain_errors(include_input=shown))
+    listed = ValidationError(exc.issues[:max_issues], title=exc.title, hide_input=exc.hide_input)
+    body = _error_body("INVALID_INPUT", message, listed.plain_errors(include_input=shown))
+    if len(exc.issues) <= max_issues:
+        return body
+    out = json.loads(body)
+    out["issue_count"] = len(exc.issues)
+    return json.dumps(out, allow_nan=False).encode("utf-8")
 
 
 def _bad_request(msg: str, type_: str) -> bytes:
@@ -121,9 +129,11 @@ class _Server:
         show_inputs: bool,
         max_workers: int | None,
         timeout: float | None = None,
+        max_issues: int = DEFAULT_MAX_ISSUES,
     ) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
+        self.max_issues = max_issues
         self.max_body_bytes = max_body_bytes
         self.show_inputs = show_inputs
         self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="typedmodel-predict")
@@ -209,7 +219,7 @@ class _Server:
                 data, params = parse_request(read_json(body), records=endpoint.records)
             data, params = endpoint.check(data, params)
         except ValidationError as exc:
-            return 400, _invalid(exc, show_inputs=self.show_inputs)
+            return 400, _invalid(exc, show_inputs=self.show_inputs, max_issues=self.max_issues)
         except BadRequest as exc:
             return 400, _bad_request(exc.msg, exc.type)
         try:
@@ -285,6 +295,7 @@ def create_app(
     show_inputs: bool = False,
     max_workers: int | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
+    max_issues: int = DEFAULT_MAX_ISSUES,
 ) -> Starlette:
     """The ASGI app serving one model (the model is loaded here, before the app exists).
 
@@ -300,6 +311,9 @@ def create_app(
         timeout: seconds a request may take to be parsed, validated and predicted before it is
             answered ``503`` (``None``: no limit). A thread can't be interrupted: the model
             runs on to its end, holding its worker, and its answer is dropped.
+        max_issues: a ``400`` lists at most this many issues, with ``issue_count`` saying how
+            many there were (an all-wrong body would otherwise get an answer larger than
+            itself).
 
     Raises:
         TypedModelError: for a model the server can't validate requests for (untyped and
@@ -315,6 +329,8 @@ def create_app(
     """
     if max_body_bytes < 0:
         raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes}")
+    if max_issues < 1:
+        raise ValueError(f"max_issues must be >= 1, got {max_issues}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
     if max_workers is not None and max_workers < 1:
@@ -325,6 +341,7 @@ def create_app(
         show_inputs=show_inputs,
         max_workers=max_workers,
         timeout=timeout,
+        max_issues=max_issues,
     )
 
     @contextlib.asynccontextmanager
