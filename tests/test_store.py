@@ -361,3 +361,53 @@ def test_the_command_line_calls_load_context_on_the_instance_it_makes(tmp_path: 
         assert _resolve("ctxmod:M").predict([1]) == [True]
     finally:
         sys.path.remove(str(tmp_path))
+
+
+MYMOD = (
+    "import typedmodel as tm\n"
+    "import helper_lib\n"
+    "class Mine(tm.PythonModel):\n"
+    "    def predict(self, context, model_input: list[int]) -> list[int]:\n"
+    "        return [helper_lib.twice(x) for x in model_input]\n"
+)
+
+
+def _load_elsewhere(model_dir: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    code = (
+        "import sys, typedmodel as tm\n"
+        "try:\n"
+        f"    print(tm.load_model({str(model_dir)!r}).predict([2]))\n"
+        "except tm.ModelFileError as exc:\n"
+        "    print('ModelFileError:', exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_the_models_own_code_travels_with_it(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "mymod.py").write_text(MYMOD, encoding="utf-8")
+    (src / "helper_lib.py").write_text("def twice(x):\n    return 2 * x\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = (
+        "import sys; sys.path.insert(0, {src!r})\n"
+        "import typedmodel as tm, mymod\n"
+        "tm.save_model(mymod.Mine(), {out!r}{extra})\n"
+    )
+    for name, extra in (
+        ("plain", ""),
+        ("with_code", f", code_paths=[{str(src / 'helper_lib.py')!r}]"),
+    ):
+        out = str(tmp_path / name)
+        run = script.format(src=str(src), out=out, extra=extra)
+        subprocess.run([sys.executable, "-c", run], check=True, cwd=tmp_path, timeout=120)
+    # mymod is pickled by value; helper_lib, which it imports, is not there without code_paths
+    plain = _load_elsewhere(tmp_path / "plain", elsewhere)
+    assert "ModelFileError" in plain.stdout and "'helper_lib'" in plain.stdout, plain
+    assert "code_paths" in plain.stdout
+    assert _load_elsewhere(tmp_path / "with_code", elsewhere).stdout.strip() == "[4]"
+    assert (tmp_path / "with_code" / "code" / "helper_lib.py").is_file()

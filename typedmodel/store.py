@@ -15,13 +15,16 @@ Loading unpickles code: load only directories you trust. `signature_of(path)` re
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import inspect
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,8 +91,15 @@ def save_model(
     input_example: Any = None,
     metadata: Mapping[str, Any] | None = None,
     overwrite: bool = False,
+    code_paths: Sequence[str | os.PathLike[str]] | None = None,
 ) -> ModelInfo:
     """Save `model` with its signature and examples to the directory `path`.
+
+    The model's own code travels with it: a class (or function) from a module that is not an
+    installed package, such as the user's ``mymod.py``, is pickled by value, so loading it
+    elsewhere doesn't need that module. `code_paths` (files or directories, as MLflow's
+    ``code_paths``) are copied into the directory's ``code/`` and put on ``sys.path`` when it
+    is loaded, for code the model imports at run time.
 
     The signature comes from `signature`, else from the hints of a typed model, else it is
     inferred from `input_example` (the outputs by calling ``predict`` on it once, after
@@ -134,14 +144,15 @@ def save_model(
     staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(target), dir=target.parent))
     (staging / _OWNER).write_text(str(os.getpid()), encoding="utf-8")
     try:
-        with open(staging / MODEL_FILE, "wb") as fh:
+        code = _copy_code(staging, code_paths or ())
+        with open(staging / MODEL_FILE, "wb") as fh, _by_value(model):
             cloudpickle.dump(model, fh)
         example_info = None
         if data is not None:
             example_info = _write_examples(staging, data, params)
         (staging / REQUIREMENTS).write_text(_requirements(), encoding="utf-8")
         (staging / _OWNER).unlink()
-        mlmodel = _mlmodel(signature, from_hints, example_info, dict(metadata or {}))
+        mlmodel = _mlmodel(signature, from_hints, example_info, dict(metadata or {}), code)
         (staging / MLMODEL).write_text(yaml.safe_dump(mlmodel, sort_keys=False), encoding="utf-8")
         _move_into_place(staging, target)
     except BaseException:
@@ -151,6 +162,65 @@ def save_model(
 
 
 _OWNER = ".typedmodel-save"  # in a staging directory: the pid of the process writing it
+CODE_DIR = "code"
+
+
+def _copy_code(staging: Path, paths: Sequence[str | os.PathLike[str]]) -> str | None:
+    """Copy `paths` into ``code/``; the name recorded in ``MLmodel`` (None: nothing copied)."""
+    if not paths:
+        return None
+    code = staging / CODE_DIR
+    code.mkdir()
+    for given in paths:
+        source = Path(given)
+        if not source.exists():
+            raise ModelFileError(f"code_paths: {source} does not exist")
+        if source.is_dir():
+            shutil.copytree(
+                source, code / source.name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(source, code / source.name)
+    return CODE_DIR
+
+
+@contextlib.contextmanager
+def _by_value(model: Any) -> Iterator[None]:
+    """While pickling: the module of the model's class (or function) pickled by value when it
+    is the user's own code, not an installed package, so the model loads without it."""
+    import cloudpickle
+
+    target = model if isinstance(model, type) or inspect.isfunction(model) else type(model)
+    module = sys.modules.get(getattr(target, "__module__", "") or "")
+    if module is None or not _own_code(module):
+        yield
+        return
+    cloudpickle.register_pickle_by_value(module)
+    try:
+        yield
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+
+
+def _own_code(module: Any) -> bool:
+    """Whether a module is the user's own file: not ``__main__`` (pickled by value anyway), not
+    the standard library, not an installed distribution, not typedmodel."""
+    import sysconfig
+
+    name = module.__name__
+    file = getattr(module, "__file__", None)
+    if name == "__main__" or file is None or name.split(".")[0] == "typedmodel":
+        return False
+    path = Path(file).resolve()
+    installed = {
+        Path(p).resolve()
+        for key in ("stdlib", "platstdlib", "purelib", "platlib")
+        if (p := sysconfig.get_paths().get(key))
+    }
+    site = {
+        Path(p).resolve() for p in sys.path if p and ("site-packages" in p or "dist-packages" in p)
+    }
+    return not any(path.is_relative_to(root) for root in installed | site)
 
 
 def _target(path: str | os.PathLike[str], *, overwrite: bool) -> Path:
@@ -263,6 +333,7 @@ def _mlmodel(
     from_hints: bool,
     example_info: dict[str, Any] | None,
     metadata: dict[str, Any],
+    code: str | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "flavors": {
@@ -280,6 +351,9 @@ def _mlmodel(
         "model_uuid": uuid.uuid4().hex,
         "utc_time_created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
+    if code is not None:  # MLflow's pyfunc puts the same key's directory on sys.path
+        out["flavors"]["python_function"]["code"] = code
+        out["flavors"]["typedmodel"]["code"] = code
     if signature is not None:
         out["signature"] = signature.to_dict()
         out["is_signature_from_type_hint"] = from_hints
@@ -453,8 +527,19 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     model_file = inside(directory, flavor.get("model", MODEL_FILE))
     if not model_file.is_file():
         raise ModelFileError(f"{directory} has no {model_file.name}: the model file is missing")
-    with open(model_file, "rb") as fh:
-        model = cloudpickle.load(fh)
+    code = flavor.get("code")
+    if code is not None:
+        code_dir = str(inside(directory, code))
+        if code_dir not in sys.path:
+            sys.path.insert(0, code_dir)
+    try:
+        with open(model_file, "rb") as fh:
+            model = cloudpickle.load(fh)
+    except ModuleNotFoundError as exc:
+        raise ModelFileError(
+            f"{directory}: the model needs the module {exc.name!r}, which is not importable "
+            "here; install it, or save the model with code_paths=[...] holding it"
+        ) from None
     _load_context(model)
     return LoadedModel(
         model=model,
