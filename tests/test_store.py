@@ -407,7 +407,8 @@ def test_the_models_own_code_travels_with_it(tmp_path: Path) -> None:
         subprocess.run([sys.executable, "-c", run], check=True, cwd=tmp_path, timeout=120)
     # mymod is pickled by value; helper_lib, which it imports, is not there without code_paths
     plain = _load_elsewhere(tmp_path / "plain", elsewhere)
-    assert "ModelFileError" in plain.stdout and "'helper_lib'" in plain.stdout, plain
+    assert "ModelFileError" in plain.stdout, plain
+    assert "'helper_lib'" in plain.stdout
     assert "code_paths" in plain.stdout
     assert _load_elsewhere(tmp_path / "with_code", elsewhere).stdout.strip() == "[4]"
     assert (tmp_path / "with_code" / "code" / "helper_lib.py").is_file()
