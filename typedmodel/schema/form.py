@@ -5,6 +5,7 @@ What MLflow has no word for travels under ``"x-typedmodel"``, where MLflow's rea
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -204,7 +205,10 @@ def _holder_kwargs(ext: Mapping[str, Any], dtype: DType | None = None) -> dict[s
     if "default" in ext:
         default = ext["default"]
         if dtype is DataType.datetime and isinstance(default, str):
-            default = _to_datetime(default, "a datetime default")
+            # An ISO 8601 default reads back as the datetime it was written from; any other
+            # text stays as it is, as the node took it (a holder's default is not checked).
+            with contextlib.suppress(SchemaError):
+                default = _to_datetime(default, "a datetime default")
         kwargs["default"] = default
     constraints = Constraints.from_dict(ext)
     if constraints:
