@@ -363,14 +363,20 @@ def case_dataframe(n: int, repeat: int, gc_on: bool) -> list[Result]:
     ]
 
 
-def case_colspec(sizes: list[int], repeat: int, gc_on: bool) -> list[Result]:
-    from mlflow.models.utils import _enforce_schema
+def _schema_pair(types: list[str]) -> tuple[SchemaEnforcer, Any]:
+    """typedmodel's enforcer and MLflow's Schema for the same named columns c0, c1, ..."""
     from mlflow.types import ColSpec as MlflowColSpec
     from mlflow.types import Schema as MlflowSchema
 
-    ours_schema = tm.Schema([tm.ColSpec(t, f"c{i}") for i, t in enumerate(COLUMN_TYPES)])
-    theirs_schema = MlflowSchema([MlflowColSpec(t, f"c{i}") for i, t in enumerate(COLUMN_TYPES)])
-    enforcer = SchemaEnforcer(ours_schema)
+    ours = tm.Schema([tm.ColSpec(t, f"c{i}") for i, t in enumerate(types)])
+    theirs = MlflowSchema([MlflowColSpec(t, f"c{i}") for i, t in enumerate(types)])
+    return SchemaEnforcer(ours), theirs
+
+
+def case_colspec(sizes: list[int], repeat: int, gc_on: bool) -> list[Result]:
+    from mlflow.models.utils import _enforce_schema
+
+    enforcer, theirs_schema = _schema_pair(COLUMN_TYPES)
     out = []
     for n in sizes:
         upcast = n > 1
@@ -407,12 +413,8 @@ _CAST_NOTES = {
 def case_casts(sizes: list[int], repeat: int, gc_on: bool) -> list[Result]:
     """An explicit 10-column ColSpec schema in three cast cases, strings in each dtype."""
     from mlflow.models.utils import _enforce_schema
-    from mlflow.types import ColSpec as MlflowColSpec
-    from mlflow.types import Schema as MlflowSchema
 
-    ours_schema = tm.Schema([tm.ColSpec(t, f"c{i}") for i, t in enumerate(CAST_TYPES)])
-    theirs_schema = MlflowSchema([MlflowColSpec(t, f"c{i}") for i, t in enumerate(CAST_TYPES)])
-    enforcer = SchemaEnforcer(ours_schema)
+    enforcer, theirs_schema = _schema_pair(CAST_TYPES)
     out = []
     for cast in CASTS:
         for label, strings in STRING_DTYPES.items():

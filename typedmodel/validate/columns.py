@@ -677,11 +677,8 @@ def column_array(series: pd.Series) -> Any:
 
 def gaps(values: Any) -> Any:
     """Where a column's values are missing (None, NaN, NA, NaT), with one scan."""
-    dtype = getattr(values, "dtype", None)
-    if isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) == "python":
-        held = np.asarray(values)  # its object array, not a copy
-        if pd.api.types.infer_dtype(held, skipna=False) == "string":
-            return np.zeros(len(values), dtype=bool)  # all str: one pass in C
+    if isinstance(getattr(values, "dtype", None), pd.StringDtype) and _all_str(values):
+        return np.zeros(len(values), dtype=bool)
     if isinstance(values, np.ndarray):
         kind = values.dtype.kind
         if kind in "iub":
@@ -1157,17 +1154,20 @@ def _fast_column(plan: ColumnPlan, values: Any) -> Any:
 
 
 def _fast_str(values: Any) -> Any:
-    if isinstance(values, np.ndarray):
-        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
-            return values  # all str, no gap: one pass in C
-        return None
+    return values if _all_str(values) else None
+
+
+def _all_str(values: Any) -> bool:
+    """Whether a column holds only strings, no gap: one pass in C over an object array (a
+    python-storage ``str`` column's own, not a copy); Arrow's ``str`` counts its nulls."""
     dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) != "python":
+        return not values.isna().any()
     if isinstance(dtype, pd.StringDtype):
-        if getattr(dtype, "storage", None) == "python":
-            held = np.asarray(values)  # its object array, not a copy: one pass finds a gap
-            return values if pd.api.types.infer_dtype(held, skipna=False) == "string" else None
-        return None if values.isna().any() else values  # Arrow counts its nulls
-    return None
+        values = np.asarray(values)
+    if not isinstance(values, np.ndarray) or values.dtype != object:
+        return False
+    return bool(pd.api.types.infer_dtype(values, skipna=False) == "string")
 
 
 def _within(fast: _Fast, lo: Any, hi: Any) -> bool:
