@@ -144,10 +144,9 @@ class PredictHints:
     is_async: bool
 
     @property
-    def params_model(self) -> type[pydantic.BaseModel] | None:
-        """The pydantic model of the params hint, when it is one."""
-        hint = _strip_optional(self.params_hint)[0]
-        return hint if _is_model(hint) else None
+    def params_type(self) -> Any:
+        """The hint params are validated with, or None (see `params_type`)."""
+        return params_type(self.params_hint)
 
 
 def read_predict(
@@ -308,34 +307,60 @@ def _batch_schema(kind: BatchKind, element: Any, where: str) -> Schema | None:
     return None
 
 
-def _params_schema(hint: Any, where: str) -> ParamSchema | None:
+def params_type(hint: Any) -> Any:
+    """The hint params are validated with: a pydantic model, dataclass, TypedDict or
+    ``dict[str, X]`` (without its ``| None``), else None (params are then passed as given)."""
     hint = _strip_optional(hint)[0]
-    if not _is_model(hint):
+    if typing.get_origin(hint) in (dict, Mapping, typing.Dict):  # noqa: UP006
+        return hint
+    if _is_model(hint) or typing_extensions.is_typeddict(hint):
+        return hint
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return hint
+    return None
+
+
+def _params_schema(hint: Any, where: str) -> ParamSchema | None:
+    hint = params_type(hint)
+    if hint is None:
         return None
-    specs = []
-    for name, info in hint.model_fields.items():
-        wire = _wire_name(name, info)
-        inner = _strip_optional(info.annotation)[0]
-        shape: tuple[int, ...] | None = None
-        if typing.get_origin(inner) in (list, Sequence, tuple):
-            shape, inner = (-1,), (typing.get_args(inner) or (Any,))[0]
-        dtype = hint_to_type(inner, where=f"{where} field {name!r}")
-        if not isinstance(dtype, (DataType, Object)):
-            dtype = _nearest_datatype(dtype, f"{where} field {name!r}")
-        default = _default(info)
-        default = None if default is MISSING else _jsonable(default)  # a model default as a dict
-        try:
-            spec = ParamSpec(wire, dtype, default, shape)
-        except SchemaError as exc:
-            raise SchemaError(f"{where} field {name!r}: {exc}") from None
-        specs.append(spec)
-    return ParamSchema(specs)
+    translator = _Translator(where)
+    if typing.get_origin(hint) in (dict, Mapping, typing.Dict):  # noqa: UP006
+        node = translator.node(hint)
+        assert isinstance(node, Map)
+        return ParamSchema([], values=node.value_type)
+    if _is_model(hint):
+        props = translator._model_properties(hint)
+    elif typing_extensions.is_typeddict(hint):
+        props = translator._typeddict_properties(hint)
+    else:
+        props = translator._dataclass_properties(hint)
+    return ParamSchema([_param_spec(p, f"{where} field {p.name!r}") for p in props])
 
 
-def _nearest_datatype(dtype: DType, where: str) -> DataType:
+def _param_spec(prop: Property, where: str) -> ParamSpec:
+    """A field of a params hint as a ParamSpec: a scalar, a list of scalars or an object."""
+    dtype, shape = prop.dtype, None
+    if isinstance(dtype, Array):
+        dtype, shape = dtype.dtype, (-1,)
     if isinstance(dtype, LiteralType) and isinstance(dtype.base, DataType):
-        return dtype.base
-    raise SchemaError(f"{where}: a param is a scalar, a list of scalars or a model, not {dtype!r}")
+        dtype = dtype.base  # the hint checks the values; MLflow's form has only the base type
+    if not isinstance(dtype, (DataType, Object)):
+        raise SchemaError(f"{where}: a param is a scalar, a list of scalars or a model: {dtype!r}")
+    default = None if prop.default is MISSING else prop.default
+    if default is None and shape is not None:
+        default = []  # MLflow refuses None as a list param's default
+    try:
+        return ParamSpec(
+            prop.name,
+            dtype,
+            default,
+            shape,
+            constraints=prop.constraints,
+            description=prop.description,
+        )
+    except SchemaError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -501,13 +526,11 @@ class _Translator:
         for f in dataclasses.fields(cls):
             has_default = f.default is not dataclasses.MISSING
             has_factory = f.default_factory is not dataclasses.MISSING
+            default = f.default if has_default else MISSING
+            if has_factory:  # as for a pydantic field: the value the factory makes
+                default = f.default_factory()  # type: ignore[operator]
             props.append(
-                self._property(
-                    f.name,
-                    hints.get(f.name, Any),
-                    has_default or has_factory,
-                    f.default if has_default else MISSING,
-                )
+                self._property(f.name, hints.get(f.name, Any), has_default or has_factory, default)
             )
         return props
 

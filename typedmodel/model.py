@@ -63,26 +63,28 @@ class Compiled:
         if explicit is not None and not isinstance(explicit, ModelSignature):
             raise SchemaError(f"signature= must be a ModelSignature, got {type(explicit).__name__}")
         self.signature = _merge(hints, explicit)
+        from typedmodel.validate import ParamsValidator, output_validator
+
+        params_schema = self.signature.params if self.signature is not None else None
         try:
             self.input = self._input_validator()
+            self.params = ParamsValidator(
+                params_schema, hints.params_type, hide_input=options.hide_input
+            )
         except (pydantic.PydanticUserError, pydantic.PydanticSchemaGenerationError) as exc:
             # pydantic refuses the hint (typing.TypedDict before Python 3.12, say): a definition
             # error, raised where the class is defined, like every other bad hint.
             name = getattr(hints.func, "__qualname__", "predict")
-            raise SchemaError(f"{name}: pydantic can't validate the input hint: {exc}") from None
-        from typedmodel.validate import ParamsValidator, output_validator
+            what = "params" if hasattr(self, "input") else "input"
+            raise SchemaError(f"{name}: pydantic can't validate the {what} hint: {exc}") from None
 
         self.output: Any = None
         if options.validate_output and hints.output_kind is BatchKind.LIST:
             self.output = output_validator(hints.return_hint, batch=True)
         elif options.validate_output and _checkable_return(hints.return_hint):
             self.output = output_validator(hints.return_hint, batch=False)
-        params_schema = self.signature.params if self.signature is not None else None
-        self.params = ParamsValidator(
-            params_schema, hints.params_model, hide_input=options.hide_input
-        )
         self.takes_params = hints.params_name is not None
-        self.has_params_schema = params_schema is not None or hints.params_model is not None
+        self.has_params_schema = params_schema is not None or hints.params_type is not None
         self.wants_frame = hints.input_kind is BatchKind.FRAME
 
     def _input_validator(self) -> Any:

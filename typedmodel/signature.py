@@ -50,19 +50,22 @@ class ModelSignature:
         """The MLflow ``MLmodel`` form: ``{"inputs", "outputs", "params"}``, JSON strings or None.
 
         When a top-level scalar column carries typedmodel extensions (description, constraints,
-        allowed values) that MLflow's column reader would reject inline, they are kept in one more
-        key, ``"x-typedmodel"``, which MLflow ignores.
+        allowed values) that MLflow's column reader would reject inline, or the params take any
+        name (`ParamSchema.values`), they are kept in one more key, ``"x-typedmodel"``, which
+        MLflow ignores.
         """
         out: dict[str, str | None] = {
             "inputs": self.inputs.to_json() if self.inputs is not None else None,
             "outputs": self.outputs.to_json() if self.outputs is not None else None,
             "params": self.params.to_json() if self.params is not None else None,
         }
-        ext = {
+        ext: dict[str, Any] = {
             name: schema._extensions()
             for name in _PARTS
             if (schema := getattr(self, name)) is not None and schema._extensions()
         }
+        if self.params is not None and self.params._extensions():
+            ext["params"] = self.params._extensions()
         if ext:
             out[EXT] = json.dumps(ext, sort_keys=True)
         return out
@@ -78,14 +81,17 @@ class ModelSignature:
                 f"unknown signature keys {unknown}: expected 'inputs', 'outputs' and 'params'"
             )
         ext = _json_part(data.get(EXT)) or {}
+        if not isinstance(ext, Mapping):
+            raise SchemaError(f"the signature's {EXT!r} entry must be a dict")
         parts: dict[str, Any] = {}
         for name in _PARTS:
             raw = _json_part(data.get(name))
             if raw:
                 parts[name] = Schema.from_dict(raw)._with_extensions(ext.get(name, {}))
         raw_params = _json_part(data.get("params"))
-        if raw_params:
-            parts["params"] = ParamSchema.from_dict(raw_params)
+        if raw_params or "params" in ext:
+            params = ParamSchema.from_dict(raw_params or [])
+            parts["params"] = params._with_extensions(ext.get("params", {}))
         return cls(**parts)
 
     def to_json(self) -> str:

@@ -257,15 +257,17 @@ class _Schemas:
             return {"type": "object", "description": "Params, by name (none are declared)."}
         props = {}
         for spec in params.params:
-            value = self.js.visit(spec.dtype, Constraints())
-            if spec.shape is not None:
-                value = {"type": "array", "items": value}
-            props[spec.name] = {**value, "default": _plain(spec.default)}
+            node = Array(spec.dtype) if spec.shape is not None else spec.dtype
+            value = {**self.js.visit(node, spec.constraints), "default": _plain(spec.default)}
+            if spec.description:
+                value["description"] = spec.description
+            props[spec.name] = value
+        others = self.js.visit(params.values, Constraints()) if params.values is not None else False
         return {
             "type": "object",
             "description": "Params, by name; a param left out takes its default.",
             "properties": props,
-            "additionalProperties": False,
+            "additionalProperties": others,
         }
 
     def forms(self, schema: Schema | None) -> dict[str, dict[str, Any]]:

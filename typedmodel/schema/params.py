@@ -9,16 +9,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from typedmodel.errors import SchemaError
-from typedmodel.schema.form import _loads, _object_from_dict, _type_to_dict
+from typedmodel.schema.form import (
+    _ext,
+    _loads,
+    _object_from_dict,
+    _type_from_dict,
+    _type_to_dict,
+)
 from typedmodel.schema.nodes import (
+    EXT,
     AnyType,
     Array,
+    Constraints,
     DataType,
     DType,
     LiteralType,
     Map,
     Object,
     UnionType,
+    _constraints,
     _datatype,
     _jsonable_param,
     _repeated,
@@ -32,7 +41,9 @@ from typedmodel.schema.visitor import NodeVisitor
 class ParamSpec:
     """An inference parameter: name, type, default and shape (None, or ``(-1,)`` for a list).
 
-    The default is checked against the type and shape when the spec is built.
+    The default is checked against the type and shape when the spec is built. `constraints`
+    (limits on the value, checked when a call is validated) and `description` are typedmodel's
+    own; they travel under ``x-typedmodel``, which MLflow's reader ignores.
 
     Examples:
         >>> ParamSpec("temperature", "double", 1)
@@ -43,6 +54,8 @@ class ParamSpec:
     dtype: DataType | Object
     default: Any
     shape: tuple[int, ...] | None
+    constraints: Constraints
+    description: str | None
 
     def __init__(
         self,
@@ -50,6 +63,9 @@ class ParamSpec:
         dtype: DataType | Object | str,
         default: Any,
         shape: Sequence[int] | None = None,
+        *,
+        constraints: Constraints | None = None,
+        description: str | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise SchemaError(f"a ParamSpec needs a non-empty string name, got {name!r}")
@@ -65,12 +81,21 @@ class ParamSpec:
             shape = (-1,)
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "dtype", dt)
+        if description is not None and not isinstance(description, str):
+            raise SchemaError(f"param {name!r}: a description is text, got {description!r}")
         object.__setattr__(self, "shape", shape)
+        object.__setattr__(self, "constraints", _constraints(constraints, f"param {name!r}"))
+        object.__setattr__(self, "description", description)
+        if shape is not None and default is None:
+            raise SchemaError(
+                f"param {name!r}: a list param needs a list default ([] for none), as MLflow does"
+            )
         object.__setattr__(self, "default", self.validate(default))
 
     def __repr__(self) -> str:
         shape = f", shape={self.shape!r}" if self.shape is not None else ""
-        return f"ParamSpec({self.name!r}, {self.dtype!r}, {self.default!r}{shape})"
+        limits = f", constraints={self.constraints!r}" if self.constraints else ""
+        return f"ParamSpec({self.name!r}, {self.dtype!r}, {self.default!r}{shape}{limits})"
 
     def validate(self, value: Any) -> Any:
         """Check `value` against this param's type and shape; return it as plain Python.
@@ -100,6 +125,11 @@ class ParamSpec:
             "shape": list(self.shape) if self.shape is not None else None,
         }
         out.update(_type_to_dict(self.dtype))
+        ext = {**self.constraints.to_dict()}
+        if self.description is not None:
+            ext["description"] = self.description
+        if ext:
+            out[EXT] = {**out.get(EXT, {}), **ext}
         return out
 
     @classmethod
@@ -109,7 +139,15 @@ class ParamSpec:
             raise SchemaError(f"a ParamSpec dict needs 'name', 'type' and 'default', got {data!r}")
         kind = data.get("type", data.get("dtype"))
         dtype = _object_from_dict(data) if kind == "object" else kind
-        return cls(data["name"], dtype, data["default"], data.get("shape"))
+        ext = _ext(data)
+        return cls(
+            data["name"],
+            dtype,
+            data["default"],
+            data.get("shape"),
+            constraints=Constraints.from_dict(ext),
+            description=ext.get("description"),
+        )
 
 
 def _is_sequence(value: Any) -> bool:
@@ -200,11 +238,16 @@ class _ParamValue(NodeVisitor[str, Any]):
 
 
 _VALUES = _ParamValue()
+_NODES = (DataType, AnyType, Array, Map, Object, LiteralType, UnionType)
 
 
 @dataclass(frozen=True, slots=True, init=False)
 class ParamSchema:
     """The inference parameters a model takes.
+
+    `values` is the type of every param the list doesn't name, for a model that takes any
+    name (a ``dict[str, float]`` params hint). MLflow has no word for it: it travels in the
+    signature's ``x-typedmodel`` entry, and MLflow's own loader drops the params it doesn't list.
 
     Examples:
         >>> ParamSchema([ParamSpec("k", "long", 3)]).defaults()
@@ -212,8 +255,9 @@ class ParamSchema:
     """
 
     params: tuple[ParamSpec, ...]
+    values: DType | None
 
-    def __init__(self, params: Iterable[ParamSpec]) -> None:
+    def __init__(self, params: Iterable[ParamSpec], *, values: DType | str | None = None) -> None:
         specs = tuple(params)
         for spec in specs:
             if not isinstance(spec, ParamSpec):
@@ -221,10 +265,33 @@ class ParamSchema:
         dupes = _repeated(p.name for p in specs)
         if dupes:
             raise SchemaError(f"param names must be unique; repeated: {dupes}")
+        if isinstance(values, str):
+            values = _datatype(values, "type of the other params")
+        if values is not None and not isinstance(values, _NODES):
+            raise SchemaError(f"values must be a type node or None, got {values!r}")
         object.__setattr__(self, "params", specs)
+        object.__setattr__(self, "values", values)
 
     def __repr__(self) -> str:
-        return f"ParamSchema([{', '.join(map(repr, self.params))}])"
+        values = f", values={self.values!r}" if self.values is not None else ""
+        return f"ParamSchema([{', '.join(map(repr, self.params))}]{values})"
+
+    def validate_other(self, name: str, value: Any) -> Any:
+        """Check a param the list doesn't name against `values` (see the class)."""
+        if self.values is None:
+            raise SchemaError(f"unknown param {name!r}; allowed: {self.names()}")
+        return _VALUES.visit(self.values, f"param {name!r}", value)
+
+    def _extensions(self) -> dict[str, Any]:
+        """What `to_dict` can't say in MLflow's form (see the class)."""
+        return {"values": _type_to_dict(self.values)} if self.values is not None else {}
+
+    def _with_extensions(self, ext: Mapping[str, Any]) -> ParamSchema:
+        if not isinstance(ext, Mapping):
+            raise SchemaError(f"the params {EXT!r} entry must be a dict")
+        if "values" not in ext:
+            return self
+        return ParamSchema(self.params, values=_type_from_dict(ext["values"]))
 
     def __len__(self) -> int:
         return len(self.params)

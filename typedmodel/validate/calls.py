@@ -1,19 +1,22 @@
 """`OutputValidator` (predict's return hint) and `ParamsValidator` (explicit `ParamSchema` and/or
-a pydantic params model).
+predict's params hint).
 """
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from typing import Any
 
 import pydantic
+import typing_extensions
 
 from typedmodel.errors import OMITTED, Issue, SchemaError, ValidationError
 from typedmodel.hints import _wire_name
-from typedmodel.schema import ParamSchema
+from typedmodel.schema import Array, DType, ParamSchema, ParamSpec
 from typedmodel.validate._common import OUTPUT_TITLE
 from typedmodel.validate._core import ExactValidator, issues_from
+from typedmodel.validate.tree_hints import tree_to_hint
 
 PARAMS = "params"  # the first step of every params issue's loc
 
@@ -77,33 +80,47 @@ def output_validator(hint: Any, *, batch: bool) -> OutputValidator | None:
 
 
 class ParamsValidator:
-    """Checks params against an explicit `ParamSchema` and/or a pydantic params model.
+    """Checks params against an explicit `ParamSchema` and/or predict's params hint (a pydantic
+    model, dataclass, TypedDict or ``dict[str, X]``; see `typedmodel.hints.params_type`).
 
     Unknown names and wrong types are issues listing what is allowed; defaults are filled.
     Conversions follow MLflow's params rules (an int is a fine double; 1.5, True or "5" is not
-    a long).
+    a long). Every issue of every param comes back in one `ValidationError`.
     """
 
-    def __init__(
-        self,
-        schema: ParamSchema | None,
-        model: type[pydantic.BaseModel] | None,
-        *,
-        hide_input: bool = False,
-    ) -> None:
+    def __init__(self, schema: ParamSchema | None, hint: Any, *, hide_input: bool = False) -> None:
         self.schema = schema
-        self.model = model
+        self.hint = hint
         self.hide_input = hide_input
         names: set[str] = set(schema.names()) if schema is not None else set()
-        if model is not None:
-            for name, info in model.model_fields.items():
-                names.update({name, _wire_name(name, info)})
+        self._hint_names: set[str] | None = set()  # None: the hint takes any name
+        if hint is not None and typing.get_origin(hint) in (dict, Mapping):
+            self._hint_names = None
+        elif isinstance(hint, type) and issubclass(hint, pydantic.BaseModel):
+            for name, info in hint.model_fields.items():
+                self._hint_names.update({name, _wire_name(name, info)})
+        elif hint is not None:
+            self._hint_names.update(typing.get_type_hints(hint))
+        names.update(self._hint_names or ())
         self.allowed = sorted(names)
-        self._model = ExactValidator(model) if model is not None else None
+        # Any name is taken when the signature says so (a dict[str, X] hint, unless an explicit
+        # schema lists the names).
+        self.open = schema.values is not None if schema is not None else self._hint_names is None
+        self._hint = ExactValidator(hint) if hint is not None else None
+        plain_class = isinstance(hint, type) and not typing_extensions.is_typeddict(hint)
+        self._instance = hint if plain_class else None
+        self._limits = {
+            spec.name: ExactValidator(tree_to_hint(_param_node(spec), spec.constraints))
+            for spec in (schema.params if schema is not None else ())
+            if spec.constraints
+        }
+
+    def _hint_knows(self, name: str) -> bool:
+        return self._hint is not None and (self._hint_names is None or name in self._hint_names)
 
     def validate(self, params: Any) -> Any:
-        if self.model is not None and isinstance(params, self.model):
-            return params  # already validated (an instance of the params model)
+        if self._instance is not None and isinstance(params, self._instance):
+            return params  # already validated (an instance of the params model or dataclass)
         if params is None:
             params = {}
         if not isinstance(params, Mapping):
@@ -118,7 +135,7 @@ class ParamsValidator:
                 ],
                 title="params",
             )
-        if self.schema is None and self.model is None:
+        if self.schema is None and self.hint is None:
             return dict(params)
         # An unknown name is the input here (the caller wrote it), so hiding inputs hides it.
         issues = [
@@ -130,38 +147,64 @@ class ParamsValidator:
                 OMITTED if self.hide_input else name,
             )
             for name in params
-            if name not in self.allowed
+            if not self.open and name not in self.allowed
         ]
         out: dict[str, Any] = {}
-        if self.schema is not None:
-            for spec in self.schema.params:
-                if spec.name not in params:
-                    out[spec.name] = spec.default
-                    continue
-                try:
-                    out[spec.name] = spec.validate(params[spec.name])
-                except SchemaError as exc:  # its message names what is wanted, not the value
-                    issues.append(
-                        Issue(
-                            None,
-                            (PARAMS, spec.name),
-                            "param_type",
-                            str(exc),
-                            OMITTED if self.hide_input else params[spec.name],
-                        )
-                    )
+        bad: set[str] = set()
+        for spec in self.schema.params if self.schema is not None else ():
+            if spec.name not in params:
+                if spec.default is not None or not self._hint_knows(spec.name):
+                    out[spec.name] = spec.default  # else the hint fills it, or says it's missing
+                continue
+            try:
+                out[spec.name] = self._check_spec(spec, params[spec.name])
+            except ValidationError as exc:
+                bad.add(spec.name)
+                issues.extend(exc.issues)
         for name, value in params.items():
-            if name in self.allowed and name not in out:
-                out[name] = value
+            if name in out or name in bad or (not self.open and name not in self.allowed):
+                continue
+            if self.schema is not None and self.schema.values is not None:
+                try:
+                    value = self.schema.validate_other(name, value)
+                except SchemaError as exc:
+                    bad.add(name)
+                    issues.append(self._issue((PARAMS, name), "param_type", str(exc), value))
+                    continue
+            out[name] = value
+        result: Any = out
+        if self._hint is not None:
+            try:
+                result = self._hint.validate(out)
+            except pydantic.ValidationError as exc:
+                found = issues_from(exc, batch=False, hide_input=self.hide_input, prefix=(PARAMS,))
+                issues.extend(i for i in found if len(i.loc) < 2 or i.loc[1] not in bad)
         if issues:
             raise ValidationError(issues, title="params", hide_input=self.hide_input)
-        if self._model is None:
-            return out
+        return result
+
+    def _check_spec(self, spec: ParamSpec, value: Any) -> Any:
         try:
-            return self._model.validate(out)
+            value = spec.validate(value)
+        except SchemaError as exc:  # its message names what is wanted, not the value
+            raise ValidationError(
+                [self._issue((PARAMS, spec.name), "param_type", str(exc), value)]
+            ) from None
+        limits = self._limits.get(spec.name)
+        if limits is None or value is None:
+            return value
+        try:
+            return limits.validate(value)
         except pydantic.ValidationError as exc:
             raise ValidationError(
-                issues_from(exc, batch=False, hide_input=self.hide_input, prefix=(PARAMS,)),
-                title="params",
-                hide_input=self.hide_input,
+                issues_from(
+                    exc, batch=False, hide_input=self.hide_input, prefix=(PARAMS, spec.name)
+                )
             ) from None
+
+    def _issue(self, loc: tuple[Any, ...], kind: str, msg: str, value: Any) -> Issue:
+        return Issue(None, loc, kind, msg, OMITTED if self.hide_input else value)
+
+
+def _param_node(spec: ParamSpec) -> DType:
+    return Array(spec.dtype) if spec.shape is not None else spec.dtype
