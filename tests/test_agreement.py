@@ -280,3 +280,27 @@ def test_the_fast_column_agrees_with_the_full_checks(case: tuple[Any, Any]) -> N
     assert issues == []
     assert fast.dtype == full.dtype
     assert pd.Series(fast).equals(pd.Series(full))
+
+
+@SLOW
+@given(models_and_batches(), st.integers(1, 4))
+def test_an_issue_limit_gives_the_first_issues_of_the_full_check(
+    case: tuple[Any, Any], limit: int
+) -> None:
+    from typedmodel.validate._common import issue_limit
+
+    model, rows = case
+    for validator in (BatchValidator(model), FrameValidator(model)):
+        full = _outcome(validator, rows)
+        with issue_limit(limit):
+            limited = _outcome(validator, rows)
+            try:
+                validator.validate(rows)
+                stopped = None
+            except tm.ValidationError as exc:
+                stopped = exc.stopped
+        if full[0] == "ok":
+            assert limited == full
+        else:
+            assert limited == ("issues", full[1][:limit]), (validator, limited, full)
+            assert stopped == (len(full[1]) > limit)

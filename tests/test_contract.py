@@ -727,7 +727,7 @@ def test_a_different_number_of_output_rows_is_an_output_issue() -> None:
     assert "2" in str(exc)
 
 
-def test_an_error_answer_lists_at_most_max_issues_with_the_count() -> None:
+def test_an_error_answer_lists_at_most_max_issues_and_checking_stops_there() -> None:
     from typedmodel.serve import create_app
 
     @tm.typed
@@ -738,8 +738,25 @@ def test_an_error_answer_lists_at_most_max_issues_with_the_count() -> None:
     reply = post(create_app(predict), {"inputs": bad})
     body = reply.json()
     assert reply.status == 400
-    assert len(body["issues"]) == 100
-    assert body["issue_count"] == 500
+    assert [issue["row"] for issue in body["issues"]] == list(range(100))  # the first ones
+    assert body["stopped"] is True  # checking stopped at the limit: there are more
+    assert "issue_count" not in body
+    assert body["message"].startswith("at least 100 validation errors")
     small = post(create_app(predict, max_issues=3), {"inputs": bad[:2]}).json()
     assert len(small["issues"]) == 2
     assert "issue_count" not in small
+    assert "stopped" not in small
+    # In process there is no limit: every issue, as before.
+    assert len(_refused(lambda: predict(bad)).issues) == 500
+
+
+def test_checking_stops_at_the_issue_limit_on_the_columnar_path() -> None:
+    from typedmodel.serve import create_app
+
+    @tm.typed
+    def predict(model_input: tm.Frame[IntRow]) -> int:
+        return len(model_input)
+
+    body = post(create_app(predict, max_issues=5), {"inputs": {"i": ["x"] * 1000}}).json()
+    assert [issue["row"] for issue in body["issues"]] == [0, 1, 2, 3, 4]
+    assert body["stopped"] is True

@@ -129,6 +129,9 @@ _REPR.maxstring = _REPR.maxother = _REPR.maxlong = _INPUT_REPR_LIMIT
 class ValidationError(TypedModelError, ValueError):
     """Bad data: every issue of the batch, collected and raised once.
 
+    Under an issue limit (the server's ``max_issues``), collecting stops once the limit is
+    reached: `stopped` is then True, `issues` are the first ones by row, and there may be more.
+
     The message starts with the count, then lists the first ten issues:
 
         2 validation errors in model_input
@@ -149,16 +152,18 @@ class ValidationError(TypedModelError, ValueError):
         *,
         title: str = "model_input",
         hide_input: bool = False,
+        stopped: bool = False,
     ) -> None:
         self.issues: tuple[Issue, ...] = tuple(issues)
         self.title = title
         self.hide_input = hide_input
+        self.stopped = stopped
         super().__init__(self._message())
 
     def _message(self) -> str:
         count = len(self.issues)
         noun = "validation error" if count == 1 else "validation errors"
-        lines = [f"{count} {noun} in {self.title}"]
+        lines = [f"{'at least ' if self.stopped else ''}{count} {noun} in {self.title}"]
         lines.extend(
             "  " + issue.describe(include_input=not self.hide_input)
             for issue in self.issues[:_MESSAGE_ISSUES]
@@ -168,10 +173,10 @@ class ValidationError(TypedModelError, ValueError):
         return "\n".join(lines)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self.issues, self.title, self.hide_input))
+        return (_rebuild, (self.issues, self.title, self.hide_input, self.stopped))
 
     def error_count(self) -> int:
-        """How many issues the batch has."""
+        """How many issues the batch has (were found, when `stopped`)."""
         return len(self.issues)
 
     def errors(self, *, include_input: bool | None = None) -> list[dict[str, Any]]:
@@ -199,5 +204,7 @@ class ValidationError(TypedModelError, ValueError):
         return out
 
 
-def _rebuild(issues: tuple[Issue, ...], title: str, hide_input: bool) -> ValidationError:
-    return ValidationError(issues, title=title, hide_input=hide_input)
+def _rebuild(
+    issues: tuple[Issue, ...], title: str, hide_input: bool, stopped: bool = False
+) -> ValidationError:
+    return ValidationError(issues, title=title, hide_input=hide_input, stopped=stopped)

@@ -176,6 +176,7 @@ class Compiled:
                     [*exc.issues, *data_exc.issues],
                     title="model_input and params",
                     hide_input=exc.hide_input or data_exc.hide_input,
+                    stopped=data_exc.stopped,
                 ) from None
             raise
         return self.validate_input(data), params

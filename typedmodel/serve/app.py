@@ -64,6 +64,7 @@ from typedmodel.errors import ValidationError
 from typedmodel.serve.endpoint import Endpoint, endpoint_of
 from typedmodel.serve.mlflow_protocol import answer, parse_request
 from typedmodel.serve.wire import CSV_TYPE, JSON_TYPE, BadRequest, media_type, read_csv, read_json
+from typedmodel.validate._common import issue_limit
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUT", "create_app", "run"]
 
@@ -95,16 +96,22 @@ def _error(status: int, code: str, message: str) -> Response:
 
 
 def _invalid(exc: ValidationError, *, show_inputs: bool, max_issues: int) -> bytes:
-    """The 400 body for a `ValidationError`: its first `max_issues` issues and their total
-    count (input values only when `show_inputs`)."""
+    """The 400 body for a `ValidationError`: its first `max_issues` issues (input values only
+    when `show_inputs`), then either ``issue_count`` (how many there are) or ``stopped`` (the
+    check stopped at the limit: there are more)."""
     shown = show_inputs and not exc.hide_input
-    message = str(ValidationError(exc.issues, title=exc.title, hide_input=not shown))
+    message = str(
+        ValidationError(exc.issues, title=exc.title, hide_input=not shown, stopped=exc.stopped)
+    )
     listed = ValidationError(exc.issues[:max_issues], title=exc.title, hide_input=exc.hide_input)
     body = _error_body("INVALID_INPUT", message, listed.plain_errors(include_input=shown))
-    if len(exc.issues) <= max_issues:
+    if len(exc.issues) <= max_issues and not exc.stopped:
         return body
     out = json.loads(body)
-    out["issue_count"] = len(exc.issues)
+    if exc.stopped:
+        out["stopped"] = True
+    else:
+        out["issue_count"] = len(exc.issues)
     return json.dumps(out, allow_nan=False).encode("utf-8")
 
 
@@ -217,7 +224,8 @@ class _Server:
                 data, params = read_csv(body), None
             else:
                 data, params = parse_request(read_json(body), records=endpoint.records)
-            data, params = endpoint.check(data, params)
+            with issue_limit(self.max_issues):  # an all-wrong body costs its first issues only
+                data, params = endpoint.check(data, params)
         except ValidationError as exc:
             return 400, _invalid(exc, show_inputs=self.show_inputs, max_issues=self.max_issues)
         except BadRequest as exc:
@@ -311,9 +319,9 @@ def create_app(
         timeout: seconds a request may take to be parsed, validated and predicted before it is
             answered ``503`` (``None``: no limit). A thread can't be interrupted: the model
             runs on to its end, holding its worker, and its answer is dropped.
-        max_issues: a ``400`` lists at most this many issues, with ``issue_count`` saying how
-            many there were (an all-wrong body would otherwise get an answer larger than
-            itself).
+        max_issues: a ``400`` lists at most this many issues, the first by row, and checking
+            stops there (the answer then says ``"stopped": true``): an all-wrong body costs no
+            more than its first issues, and never gets an answer larger than itself.
 
     Raises:
         TypedModelError: for a model the server can't validate requests for (untyped and

@@ -90,6 +90,30 @@ class ExactValidator:
         except pydantic.ValidationError:
             return self.full.validate_python(value, strict=strict)
 
+    def validate_until(
+        self, values: list[Any], limit: int, *, strict: bool | None = None
+    ) -> tuple[list[Any], list[tuple[int, pydantic.ValidationError]], int]:
+        """A batch's `validate` that stops once more than `limit` errors are found: the fast
+        pass, then the full checks in growing chunks of rows. Gives the validated rows (all of
+        them when there is no error), each failing chunk's first row and error, and how many
+        rows were checked."""
+        try:
+            return self.fast.validate_python(values, strict=strict), [], len(values)
+        except pydantic.ValidationError:
+            pass
+        out: list[Any] = []
+        failed: list[tuple[int, pydantic.ValidationError]] = []
+        start, size, count = 0, limit, 0
+        while start < len(values) and count <= limit:
+            end = min(start + size, len(values))
+            try:
+                out.extend(self.full.validate_python(values[start:end], strict=strict))
+            except pydantic.ValidationError as exc:
+                failed.append((start, exc))
+                count += sum(_FAST_LABEL not in e["loc"] for e in exc.errors(include_url=False))
+            start, size = end, size * 2
+        return out, failed, start
+
 
 def exact_core_schema(schema: Any, *, fast: bool) -> Any:
     """`schema` with its int, float and bytes leaves keeping the rule table (see the module).

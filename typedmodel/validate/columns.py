@@ -37,7 +37,7 @@ from typedmodel.schema import MISSING, Array, Constraints, DataType, LiteralType
 from typedmodel.schema.nodes import DType
 from typedmodel.schema.rules import TypeRule, applicable, inexact, not_a_number, out_of_range
 from typedmodel.schema.rules import rule as rule_of
-from typedmodel.validate._common import batch_type_issue
+from typedmodel.validate._common import batch_type_issue, current_issue_limit, first_issues
 from typedmodel.validate._core import ExactValidator, issues_from
 
 __all__ = [
@@ -447,8 +447,8 @@ class TableValidator:
 
     def _raise(self, issues: list[Issue]) -> None:
         order = {plan.key: j for j, plan in enumerate(self.plans)}
-        issues.sort(key=lambda x: (-1 if x.row is None else x.row, _loc_order(x, order)))
-        raise ValidationError(issues, hide_input=self.hide_input)
+        listed, cut = first_issues(issues, current_issue_limit(), lambda x: _loc_order(x, order))
+        raise ValidationError(listed, hide_input=self.hide_input, stopped=cut)
 
     def _label_of(self, j: int, plan: ColumnPlan, labels: Any, pos: int | None) -> Any:
         if not self.keep_labels and self.output_names is not None:
@@ -507,7 +507,7 @@ class TableValidator:
                     "Extra inputs are not permitted",
                     self._input(values, int(r)),
                 )
-                for r in np.flatnonzero(present)
+                for r in _upto(np.flatnonzero(present))
             )
         return issues
 
@@ -519,7 +519,8 @@ class TableValidator:
     def _left_out(self, plan: ColumnPlan, n: int) -> tuple[Any, list[Issue]]:
         """A column the batch doesn't have: ``missing`` in every row, or the default."""
         if plan.required:
-            return None, [Issue(i, (plan.key,), "missing", "Field required") for i in range(n)]
+            rows = range(n if (limit := current_issue_limit()) is None else min(n, limit + 1))
+            return None, [Issue(i, (plan.key,), "missing", "Field required") for i in rows]
         left_out = np.ones(n, dtype=bool)
         r = plan.rule
         typed = r is not None and r.family in ("int", "float", "bool", "datetime")
@@ -541,7 +542,7 @@ class TableValidator:
         if plan.required and left_out.any():
             issues.extend(
                 Issue(int(i), (plan.key,), "missing", "Field required")
-                for i in np.flatnonzero(left_out)
+                for i in _upto(np.flatnonzero(left_out))
             )
         converted, found = self._check(plan, values, ~(left_out | null))
         issues.extend(found)
@@ -562,7 +563,7 @@ class TableValidator:
         issues = [
             Issue(int(i), (plan.key,), kind, msg, self._input(values, int(i)))
             for rows, kind, msg in bad
-            for i in rows
+            for i in _upto(rows)
         ]
         return converted, issues
 
@@ -570,16 +571,29 @@ class TableValidator:
         positions = np.flatnonzero(checked)
         cells = _python_values(values, positions)
         out = np.empty(len(values), dtype=object)
-        try:
-            validated = plan.values_validator().validate(cells)
-        except pydantic.ValidationError as exc:
-            found = issues_from(
-                exc,
-                batch=True,
-                hide_input=self.hide_input,
-                prefix=(plan.key,),
-                rows=positions.tolist(),
-            )
+        validator = plan.values_validator()
+        limit = current_issue_limit()
+        if limit is None or len(cells) <= limit:
+            try:
+                validated = validator.validate(cells)
+                failed: list[tuple[int, pydantic.ValidationError]] = []
+            except pydantic.ValidationError as exc:
+                failed = [(0, exc)]
+        else:
+            validated, failed, _ = validator.validate_until(cells, limit)
+        if failed:
+            where = positions.tolist()
+            found = [
+                issue
+                for start, exc in failed
+                for issue in issues_from(
+                    exc,
+                    batch=True,
+                    hide_input=self.hide_input,
+                    prefix=(plan.key,),
+                    rows=where[start:],
+                )
+            ]
             return out, found
         r = plan.rule
         if r is not None and r.family in ("int", "float", "bool"):
@@ -636,6 +650,15 @@ def _absent_from(table: Table, pos: int | None) -> bool:
         return True
     absent = table.absent[pos] if table.records else None
     return absent is not None and bool(absent.all())
+
+
+def _upto(rows: Any) -> Any:
+    """The first rows of a column's issue rows under the issue limit (one more than the limit,
+    so that `first_issues` knows there were more)."""
+    limit = current_issue_limit()
+    if limit is None or len(rows) <= limit:
+        return rows
+    return np.sort(np.asarray(rows))[: limit + 1]
 
 
 def _loc_order(issue: Issue, order: Mapping[Any, int]) -> int:

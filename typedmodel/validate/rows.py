@@ -19,7 +19,7 @@ import typing_extensions
 
 from typedmodel.errors import Issue, ValidationError
 from typedmodel.hints import _is_model, _strip_optional, _wire_name
-from typedmodel.validate._common import batch_type_issue
+from typedmodel.validate._common import batch_type_issue, current_issue_limit, first_issues
 from typedmodel.validate._core import ExactValidator, issues_from
 
 __all__ = ["BatchValidator"]
@@ -51,19 +51,46 @@ class BatchValidator:
         rows, gaps = self.adapt(data)
         if self.strict:
             rows = _without_numpy_scalars(rows)  # numpy scalars are numbers, even in strict mode
+        strict = self.strict or None
+        limit = current_issue_limit()
+        if limit is not None and len(rows) > limit:
+            return self._limited(rows, gaps, limit, strict)
         try:
-            return self.exact.validate(rows, strict=self.strict or None)  # type: ignore[no-any-return]
+            return self.exact.validate(rows, strict=strict)  # type: ignore[no-any-return]
         except pydantic.ValidationError as exc:
             raise self.error(exc, gaps) from None
 
     def error(self, exc: pydantic.ValidationError, gaps: Any = None) -> ValidationError:
         """Our `ValidationError` for pydantic's, issues indexed by row."""
         issues = issues_from(exc, batch=True, hide_input=self.hide_input)
+        listed, cut = first_issues(self._with_gaps(issues, gaps), current_issue_limit())
+        return ValidationError(listed, hide_input=self.hide_input, stopped=cut)
+
+    def _with_gaps(self, issues: list[Issue], gaps: Any, end: int | None = None) -> list[Issue]:
         if gaps:  # a gap in a batch of scalars is missing, not a value of the wrong type
             issues = [i for i in issues if i.row not in gaps]
-            issues.extend(Issue(row, (), "missing", "Field required") for row in gaps)
+            issues.extend(
+                Issue(row, (), "missing", "Field required")
+                for row in gaps
+                if end is None or row < end
+            )
             issues.sort(key=lambda i: -1 if i.row is None else i.row)
-        return ValidationError(issues, hide_input=self.hide_input)
+        return issues
+
+    def _limited(self, rows: list[Any], gaps: Any, limit: int, strict: bool | None) -> list[Any]:
+        """`validate` under an issue limit (see `ExactValidator.validate_until`)."""
+        out, failed, checked = self.exact.validate_until(rows, limit, strict=strict)
+        if not failed:
+            return out
+        issues = [
+            issue
+            for start, exc in failed
+            for issue in issues_from(
+                exc, batch=True, hide_input=self.hide_input, rows=range(start, checked)
+            )
+        ]
+        listed, cut = first_issues(self._with_gaps(issues, gaps, end=checked), limit)
+        raise ValidationError(listed, hide_input=self.hide_input, stopped=cut)
 
     def adapt(self, data: Any) -> tuple[Any, set[int]]:
         """The batch as a list pydantic can read (caller's objects untouched), and the rows of
