@@ -58,10 +58,13 @@ def test_layout_and_mlmodel(tmp_path: Path) -> None:
     names = sorted(os.listdir(tmp_path / "m"))
     assert names == [
         "MLmodel",
+        "conda.yaml",
         "input_example.json",
         "model.pkl",
+        "python_env.yaml",
         "requirements.txt",
         "serving_input_example.json",
+        "serving_output_example.json",
     ]
     meta = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
     assert meta["signature"] == tm.signature_of(Scorer).to_dict()

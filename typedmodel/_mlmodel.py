@@ -29,7 +29,9 @@ __all__ = [
     "MODEL_FILE",
     "REQUIREMENTS",
     "SERVING_EXAMPLE",
+    "SERVING_OUTPUT",
     "read_mlmodel",
+    "read_serving_output",
     "read_signature",
     "signature_in",
 ]
@@ -45,6 +47,7 @@ MLMODEL = "MLmodel"
 MODEL_FILE = "model.pkl"
 INPUT_EXAMPLE = "input_example.json"
 SERVING_EXAMPLE = "serving_input_example.json"
+SERVING_OUTPUT = "serving_output_example.json"
 REQUIREMENTS = "requirements.txt"
 
 
@@ -102,6 +105,24 @@ def read_json_file(file: Path) -> Any:
     if _depth(value) > MAX_DEPTH:
         raise ModelFileError(f"{file} is nested more than {MAX_DEPTH} deep; refused")
     return value
+
+
+def read_serving_output(directory: Path, meta: Mapping[str, Any]) -> tuple[str, Any]:
+    """The file name and the JSON of the model's answer to its serving example, recorded when
+    it was saved (None when none was recorded).
+
+    Raises:
+        ModelFileError: for a name that leaves the directory, or a file as `read_json_file`
+            refuses it.
+    """
+    info = meta.get("saved_input_example_info")
+    if not isinstance(info, Mapping) or "serving_output_path" not in info:
+        return SERVING_OUTPUT, None
+    name = info["serving_output_path"]
+    file = inside(directory, name)  # never a file outside the directory
+    if not file.is_file():
+        return str(name), None
+    return str(name), read_json_file(file)
 
 
 def _read_text(file: Path, limit: int) -> str:

@@ -7,7 +7,11 @@ Layout of a model directory:
     input_example.json          the example input (a DataFrame in pandas' "split" form)
     serving_input_example.json  a request body for the server ({"inputs": ...} or
                                 {"dataframe_split": ...}, plus "params")
+    serving_output_example.json the server's answer to it ({"predictions": ...}), when predict
+                                ran on the example at save time
     requirements.txt            what the model needs to load (typedmodel's own pin at least)
+    python_env.yaml             the Python version, pip and the requirements (MLflow's
+                                ``--env-manager virtualenv``); conda.yaml the same for conda
 
 Loading unpickles code: load only directories you trust. `signature_of(path)` reads only
 ``MLmodel`` and never unpickles.
@@ -32,15 +36,31 @@ from typing import Any
 from typedmodel._json import dumps, jsonable
 from typedmodel._mlmodel import (
     INPUT_EXAMPLE,
+    MAX_DEPTH,
+    MAX_EXAMPLE_BYTES,
     MLMODEL,
     MODEL_FILE,
     REQUIREMENTS,
     SERVING_EXAMPLE,
+    SERVING_OUTPUT,
+    _depth,
     inside,
     read_json_file,
     read_mlmodel,
     read_signature,
     signature_in,
+)
+from typedmodel._requirements import (
+    CONDA_ENV,
+    PYTHON_ENV,
+    Requirements,
+    check_exclusive,
+    combine,
+    conda_env,
+    given_requirements,
+    pickled_modules,
+    pinned,
+    python_env,
 )
 from typedmodel.errors import ModelFileError, SchemaError, ValidationError
 from typedmodel.infer import infer_schema
@@ -92,6 +112,8 @@ def save_model(
     metadata: Mapping[str, Any] | None = None,
     overwrite: bool = False,
     code_paths: Sequence[str | os.PathLike[str]] | None = None,
+    pip_requirements: Requirements | None = None,
+    extra_pip_requirements: Requirements | None = None,
 ) -> ModelInfo:
     """Save `model` with its signature and examples to the directory `path`.
 
@@ -100,6 +122,13 @@ def save_model(
     elsewhere doesn't need that module. `code_paths` (files or directories, as MLflow's
     ``code_paths``) are copied into the directory's ``code/`` and put on ``sys.path`` when it
     is loaded, for code the model imports at run time.
+
+    ``requirements.txt`` pins typedmodel, its core dependencies and every installed
+    distribution whose classes or functions the pickle refers to (read from the pickle, not by
+    importing). `pip_requirements` (requirement strings, or the path of a requirements file)
+    replaces that list, keeping typedmodel's pin unless it names typedmodel;
+    `extra_pip_requirements` adds to it; not both. ``python_env.yaml`` and ``conda.yaml`` say
+    how MLflow rebuilds the environment.
 
     The signature comes from `signature`, else from the hints of a typed model, else it is
     inferred from `input_example` (the outputs by calling ``predict`` on it once, after
@@ -124,6 +153,9 @@ def save_model(
     import yaml
 
     target = _target(path, overwrite=overwrite)
+    check_exclusive(pip_requirements, extra_pip_requirements)
+    pip_given = given_requirements(pip_requirements, "pip_requirements")
+    extra_given = given_requirements(extra_pip_requirements, "extra_pip_requirements")
     data, params = _split_example(input_example)
     compiled = compiled_of(model)
     if compiled is not None and data is not None:
@@ -136,8 +168,10 @@ def save_model(
     from_hints = signature is None and compiled is not None and compiled.signature is not None
     if signature is None:
         signature = compiled.signature if from_hints and compiled is not None else None
+    output: Any = _NOT_RUN
     if signature is None and data is not None:
-        signature = _infer_from_example(model, data, params)
+        signature, output = _infer_from_example(model, data, params)
+    answer = None if data is None else _example_answer(model, signature, data, params, output)
 
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_staging(target)
@@ -147,12 +181,18 @@ def save_model(
         code = _copy_code(staging, code_paths or ())
         with open(staging / MODEL_FILE, "wb") as fh, _by_value(model):
             cloudpickle.dump(model, fh)
+        requirements = _requirements(staging / MODEL_FILE, pip_given, extra_given)
         example_info = None
         if data is not None:
             example_info = _write_examples(staging, data, params)
-        (staging / REQUIREMENTS).write_text(_requirements(), encoding="utf-8")
+            if answer is not None:
+                (staging / SERVING_OUTPUT).write_text(answer, encoding="utf-8")
+                example_info["serving_output_path"] = SERVING_OUTPUT
+        _write_environment(staging, requirements)
         (staging / _OWNER).unlink()
         mlmodel = _mlmodel(signature, from_hints, example_info, dict(metadata or {}), code)
+        mlmodel["flavors"]["typedmodel"].update(_identity(model))
+        mlmodel["flavors"]["python_function"]["env"] = dict(_ENV)
         (staging / MLMODEL).write_text(yaml.safe_dump(mlmodel, sort_keys=False), encoding="utf-8")
         _move_into_place(staging, target)
     except BaseException:
@@ -286,25 +326,61 @@ def _split_example(example: Any) -> tuple[Any, Any]:
     return example, None
 
 
-def _infer_from_example(model: Any, data: Any, params: Any) -> ModelSignature:
+def _infer_from_example(model: Any, data: Any, params: Any) -> tuple[ModelSignature, Any]:
     """The signature of an untyped model: inputs and params from the example, outputs from
-    predicting on it once (through the call seam, as every other caller does).
+    predicting on it once (through the call seam, as every other caller does); and that output.
 
     It predicts with a copy, made as loading makes one (unpickled, then ``load_context``), so
     that what ``load_context`` loads never ends up in the saved pickle.
     """
-    import cloudpickle
-
     from typedmodel.infer import _param_schema
 
-    probe = cloudpickle.loads(cloudpickle.dumps(model))
-    _load_context(probe)
-    output = typed_model(probe).predict(data, params)
-    return ModelSignature(
+    output = _probe(model).predict(data, params)
+    signature = ModelSignature(
         inputs=infer_schema(data),
         outputs=infer_schema(output) if output is not None else None,
         params=_param_schema(params) if params else None,
     )
+    return signature, output
+
+
+def _probe(model: Any, signature: ModelSignature | None = None) -> Typed:
+    """A copy of `model` made as loading makes one (unpickled, then ``load_context``), typed."""
+    import cloudpickle
+
+    probe = cloudpickle.loads(cloudpickle.dumps(model))
+    _load_context(probe)
+    return typed_model(probe, signature)
+
+
+_NOT_RUN = object()
+
+
+def _example_answer(
+    model: Any, signature: ModelSignature | None, data: Any, params: Any, output: Any = _NOT_RUN
+) -> str | None:
+    """The server's answer to the example, ``{"predictions": ...}`` as JSON text: the output of
+    predict (run here unless `output` is given), validated. None when predict fails, or the
+    answer can't be written or is too large: the save goes on without it."""
+    try:
+        if output is _NOT_RUN:
+            output = _probe(model, signature).predict(data, params)
+        else:
+            output = typed_model(model, signature).compiled.validate_output(output, data)
+        answer = {"predictions": jsonable(output)}
+        text = dumps(answer, indent=2)
+    except Exception:  # any failure of the user's model: no recorded answer, not a failed save
+        return None
+    if len(text.encode("utf-8")) > MAX_EXAMPLE_BYTES or _depth(answer) > MAX_DEPTH:
+        return None  # more than the docs would read back
+    return text
+
+
+def _identity(model: Any) -> dict[str, str]:
+    """The model's name and description, as the docs of its directory show them."""
+    from typedmodel.docs._subject import _identity_of
+
+    return _identity_of(model)
 
 
 def _load_context(model: Any) -> None:
@@ -364,20 +440,50 @@ def _mlmodel(
     return out
 
 
-def _requirements() -> str:
+def _requirements(
+    model_file: Path, pip_given: list[str] | None, extra_given: list[str] | None
+) -> list[str]:
+    """The lines of ``requirements.txt``: typedmodel's core pins and the distributions the
+    pickle in `model_file` refers to (see `typedmodel._requirements`), or what was given."""
     import cloudpickle
     import numpy
     import pandas
     import pydantic
 
-    pins = [
-        f"typedmodel=={_version()}",
-        f"pydantic=={pydantic.VERSION}",
-        f"numpy=={numpy.__version__}",
-        f"pandas=={pandas.__version__}",
-        f"cloudpickle=={cloudpickle.__version__}",
-    ]
-    return "\n".join(pins) + "\n"
+    core = {
+        "typedmodel": f"typedmodel=={_version()}",
+        "pydantic": f"pydantic=={pydantic.VERSION}",
+        "numpy": f"numpy=={numpy.__version__}",
+        "pandas": f"pandas=={pandas.__version__}",
+        "cloudpickle": f"cloudpickle=={cloudpickle.__version__}",
+    }
+    inferred: list[str] = []
+    if pip_given is None:
+        with open(model_file, "rb") as fh:
+            modules = pickled_modules(fh)
+        found = {line.split("==")[0]: line for line in pinned(modules, _pickled_by_value)}
+        inferred = [pins for _, pins in sorted({**found, **core}.items())]
+    return combine(inferred, core["typedmodel"], pip_given, extra_given)
+
+
+_ENV = {"conda": CONDA_ENV, "virtualenv": PYTHON_ENV}  # MLflow's pyfunc env key
+
+
+def _pickled_by_value(module: str) -> bool:
+    """Whether `module` is the user's own code (pickled by value, so not a requirement)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and _own_code(loaded)
+
+
+def _write_environment(directory: Path, requirements: list[str]) -> None:
+    """Write ``requirements.txt``, ``python_env.yaml`` and ``conda.yaml`` as MLflow does."""
+    import yaml
+
+    (directory / REQUIREMENTS).write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    files = {PYTHON_ENV: python_env(REQUIREMENTS), CONDA_ENV: conda_env(requirements)}
+    for name, content in files.items():
+        text = yaml.safe_dump(content, sort_keys=False, default_flow_style=False)
+        (directory / name).write_text(text, encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------------------------
