@@ -7,6 +7,7 @@ diff.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
 import os
@@ -21,12 +22,13 @@ import numpy as np
 import pandas as pd
 import pydantic
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 
 import typedmodel as tm
 from tests.strategies import signatures
-from typedmodel.docs import _examples, _jsonschema, _text, _util, render_docs
+from typedmodel.docs import _examples, _jsonschema, _text, render_docs
 from typedmodel.schema import NODE_KINDS
 from typedmodel.schema import visitor as _visitor
 from typedmodel.serve.mlflow_protocol import REQUEST_KEYS, parse_request
@@ -144,7 +146,13 @@ COLUMNS = tm.ModelSignature(
     outputs=tm.Schema([tm.ColSpec("double", "score"), tm.ColSpec("string", "label")]),
     params=tm.ParamSchema(
         [
-            tm.ParamSpec("temperature", "double", 0.7),
+            tm.ParamSpec(
+                "temperature",
+                "double",
+                0.7,
+                constraints=tm.Constraints(ge=0, le=2),
+                description="Sampling | temperature",
+            ),
             tm.ParamSpec("stop", "string", [], shape=(-1,)),
             tm.ParamSpec("options", tm.Object([tm.Property("beam", "long")]), {"beam": 2}),
         ]
@@ -407,8 +415,8 @@ def test_markdown_fields_required_defaults_constraints_descriptions() -> None:
     assert rows["`postcode`"][4:] == ["`pattern ^\\d{5}$`", "Five digits"]
     assert rows["`city`"][5] == "City \\| town"
     # the params table
-    assert rows["`threshold`"] == ["`threshold`", "`double`", "`0.5`"]
-    assert rows["`stops`"] == ["`stops`", "`list[string]`", "`[]`"]
+    assert rows["`threshold`"] == ["`threshold`", "`double`", "`0.5`", "", ""]
+    assert rows["`stops`"] == ["`stops`", "`list[string]`", "`[]`", "", ""]
 
 
 def test_nested_objects_get_linked_sub_tables() -> None:
@@ -473,11 +481,11 @@ def test_markdown_example_request_and_curl() -> None:
     body = json.loads(md.split("## Example request")[1].split("```json\n")[1].split("```")[0])
     assert set(body) == {"inputs", "params"}
     assert body["params"] == {"threshold": 0.5, "top_k": 3, "stops": []}
-    assert _util.CURL in md
-    assert _util.CURL == (
+    assert (
         "curl -X POST http://127.0.0.1:5000/invocations "
         "-H 'Content-Type: application/json' -d @request.json"
-    )
+    ) in md
+    assert "Start the server with `typedmodel serve TARGET`" in md
     assert "Generated from the schema." in md
     assert '"predictions"' in md
     assert "`400`" in md
@@ -856,6 +864,9 @@ def test_json_schema_params() -> None:
         "type": "number",
         "format": "double",
         "default": 0.7,
+        "minimum": 0,
+        "maximum": 2,
+        "description": "Sampling | temperature",
     }
     assert params["properties"]["stop"] == {
         "type": "array",
@@ -866,6 +877,7 @@ def test_json_schema_params() -> None:
     validator = _sub_validator(schema, "params")
     assert list(validator.iter_errors({"temperature": 1, "stop": ["x"]})) == []
     assert list(validator.iter_errors({"temperature": "hot"}))
+    assert list(validator.iter_errors({"temperature": 3}))
     assert list(validator.iter_errors({"unknown": 1}))
 
 
@@ -915,7 +927,7 @@ def _component_validator(doc: dict[str, Any], name: str) -> Draft202012Validator
 
 def test_openapi_request_example_is_the_saved_one_and_validates(saved_scorer: Path) -> None:
     doc = _openapi(saved_scorer)
-    assert doc["info"]["title"] == "scorer"
+    assert doc["info"]["title"] == "Scorer"
     content = doc["paths"]["/invocations"]["post"]["requestBody"]["content"]["application/json"]
     assert content["example"] == {"inputs": [ROW], "params": {"threshold": 0.4}}
     validator = _component_validator(doc, "request")
@@ -923,6 +935,7 @@ def test_openapi_request_example_is_the_saved_one_and_validates(saved_scorer: Pa
     assert list(validator.iter_errors({"inputs": [{**ROW, "age": -2}]}))
     response = doc["paths"]["/invocations"]["post"]["responses"]["200"]["content"]
     example = response["application/json"]["example"]
+    assert example == json.loads((saved_scorer / "serving_output_example.json").read_text())
     assert list(_component_validator(doc, "response").iter_errors(example)) == []
     error = {
         "error_code": "INVALID_INPUT",
@@ -953,7 +966,7 @@ def test_openapi_error_schema_fits_a_real_validation_error() -> None:
 def test_a_directory_is_read_without_unpickling(saved_scorer: Path) -> None:
     (saved_scorer / "model.pkl").write_bytes(b"not a pickle: loading this would fail")
     md = render_docs(saved_scorer)
-    assert md.startswith("# scorer\n\n## Inputs\n")
+    assert md.startswith("# Scorer\n\nScores credit applicants.\n\nA higher score is a better")
     assert "Saved with the model (`serving_input_example.json`)." in md
     assert '"threshold": 0.4' in md
     assert render_docs(str(saved_scorer), format="json-schema") == render_docs(
@@ -1084,3 +1097,303 @@ def test_any_signature_has_a_valid_schema_that_fits_its_example(sig: tm.ModelSig
         assert sig.inputs is None or "is a placeholder" in render_docs(sig)
         return
     assert list(Draft202012Validator(schema).iter_errors(example[0])) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The served page, the recorded answer, the saved name and description, params' constraints
+# ---------------------------------------------------------------------------------------------
+
+
+def _served_docs(app: Any, host: str, root_path: str = "") -> str:
+    """``GET /docs`` through the ASGI app, as a client reaching `host` (behind `root_path`)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": root_path + "/docs",
+        "raw_path": (root_path + "/docs").encode(),
+        "query_string": b"",
+        "root_path": root_path,
+        "headers": [(b"host", host.encode())],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 200, sent
+    return b"".join(m.get("body", b"") for m in sent[1:]).decode()
+
+
+def test_base_url_is_where_the_example_posts() -> None:
+    md = render_docs(Scorer, base_url="https://models.example.com/scorer/")
+    assert "curl -X POST https://models.example.com/scorer/invocations -H " in md
+    assert "Save the body as `request.json` and post it to this server:" in md
+    assert "Start the server" not in md
+    assert "typedmodel serve" not in md
+    assert "127.0.0.1" not in md
+    odd = render_docs(Scorer, base_url="http://h/a b'c")
+    assert "curl -X POST 'http://h/a b'\"'\"'c/invocations' -H " in odd  # quoted for the shell
+
+
+def test_the_served_page_posts_to_the_server_it_is_served_by() -> None:
+    from typedmodel.serve import create_app
+
+    app = create_app(Scorer)
+    page = _served_docs(app, "models.test:8123")
+    assert "curl -X POST http://models.test:8123/invocations -H " in page
+    assert "127.0.0.1:5000" not in page
+    assert "Start the server" not in page
+    assert "typedmodel serve" not in page
+    assert "post it to this server" in page
+    behind = _served_docs(app, "proxy.test", root_path="/models/scorer")
+    assert "curl -X POST http://proxy.test/models/scorer/invocations -H " in behind
+    assert "models.test" not in behind
+    hostile = _served_docs(app, 'x"><script>alert(1)</script>')
+    assert "<script>" not in hostile
+    assert _parse(hostile).errors == []
+    assert "curl -X POST http://models.test:8123/invocations" in _served_docs(
+        app, "models.test:8123"
+    )
+
+
+def test_a_save_records_the_models_answer_to_its_example(saved_scorer: Path) -> None:
+    from tests.asgi import post
+    from typedmodel._json import jsonable
+    from typedmodel.serve import create_app
+
+    meta = yaml.safe_load((saved_scorer / "MLmodel").read_text())
+    info = meta["saved_input_example_info"]
+    assert info["serving_output_path"] == "serving_output_example.json"
+    recorded = json.loads((saved_scorer / "serving_output_example.json").read_text())
+    expected = Scorer().predict([ROW], params={"threshold": 0.4})
+    assert recorded == {"predictions": jsonable(expected)}
+    assert recorded["predictions"][0]["band"] == "high"  # the saved params were used
+    # exactly what the server answers to the saved request
+    request = json.loads((saved_scorer / "serving_input_example.json").read_text())
+    reply = post(create_app(saved_scorer), request)
+    assert reply.status == 200
+    assert reply.json() == recorded
+    for md in (render_docs(saved_scorer), render_docs(tm.load_model(saved_scorer))):
+        answer = md.split("```json\n")[2].split("```")[0]
+        assert json.loads(answer) == recorded
+        assert "recorded when it was saved (`serving_output_example.json`):" in md
+        assert "only shows their shape" not in md
+    page = _served_docs(create_app(saved_scorer), "models.test:8123")
+    assert "recorded when it was saved" in page
+    assert "&quot;band&quot;: &quot;high&quot;" in page
+
+
+class _LoggedEcho:
+    """Echoes its input; each predict call appends a line to a log file."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+
+    def predict(self, model_input):  # type: ignore[no-untyped-def]
+        with open(self.log, "a", encoding="utf-8") as fh:
+            fh.write("predict\n")
+        return [2 * x for x in model_input]
+
+
+def test_an_untyped_model_records_the_answer_of_its_one_predict(tmp_path: Path) -> None:
+    log = tmp_path / "calls.log"
+    tm.save_model(_LoggedEcho(log), tmp_path / "m", input_example=[1.5, 2.0])
+    assert log.read_text() == "predict\n"  # the predict that inferred the signature, once
+    recorded = json.loads((tmp_path / "m" / "serving_output_example.json").read_text())
+    assert recorded == {"predictions": [3.0, 4.0]}
+    assert "recorded when it was saved" in render_docs(tmp_path / "m")
+
+
+@tm.typed
+def _failing(model_input: list[str]) -> list[str]:
+    raise RuntimeError("no model here")
+
+
+@tm.typed
+def _misfit(model_input: list[str]) -> list[int]:
+    return ["not an int" for _ in model_input]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("model", [_failing, _misfit])
+def test_no_answer_is_recorded_when_predict_fails_and_the_save_goes_on(
+    model: Any, tmp_path: Path
+) -> None:
+    tm.save_model(model, tmp_path / "m", input_example=["a"])
+    assert (tmp_path / "m" / "serving_input_example.json").is_file()
+    assert not (tmp_path / "m" / "serving_output_example.json").exists()
+    meta = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
+    assert "serving_output_path" not in meta["saved_input_example_info"]
+    md = render_docs(tmp_path / "m")
+    assert "this one is made from the schema and only shows their shape:" in md
+    assert "recorded when it was saved" not in md
+
+
+def test_no_answer_is_recorded_without_an_example(tmp_path: Path) -> None:
+    tm.save_model(lengths, tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").glob("serving_*")) == []
+    assert "only shows their shape" in render_docs(tmp_path / "m")
+
+
+def test_the_recorded_answer_is_shown_only_with_its_example(tmp_path: Path) -> None:
+    tm.save_model(lengths, tmp_path / "long_input", input_example=["x" * 50] * 200)
+    assert (tmp_path / "long_input" / "serving_output_example.json").is_file()
+    md = render_docs(tmp_path / "long_input")
+    assert "is too long to show" in md  # the request shown is generated: not the recorded one
+    assert "only shows their shape" in md
+    assert "[50, 50" not in md
+
+    @tm.typed
+    def widen(model_input: list[str]) -> list[str]:
+        return [s * 7000 for s in model_input]
+
+    tm.save_model(widen, tmp_path / "long_output", input_example=["ab"])
+    md = render_docs(tmp_path / "long_output")
+    assert "Saved with the model" in md
+    assert "only shows their shape" in md
+    assert "ab" * 7000 not in md
+
+
+def _edit_mlmodel(directory: Path, edit: Any) -> None:
+    file = directory / "MLmodel"
+    meta = yaml.safe_load(file.read_text())
+    edit(meta)
+    file.write_text(yaml.safe_dump(meta))
+
+
+def test_a_recorded_answer_is_read_with_the_directory_guards(
+    saved_scorer: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typedmodel._mlmodel
+
+    (saved_scorer.parent / "outside.json").write_text('{"predictions": ["stolen"]}')
+
+    def leave(meta: dict[str, Any]) -> None:
+        meta["saved_input_example_info"]["serving_output_path"] = "../outside.json"
+
+    _edit_mlmodel(saved_scorer, leave)
+    with pytest.raises(tm.ModelFileError, match="outside the model directory"):
+        render_docs(saved_scorer)
+
+    def back(meta: dict[str, Any]) -> None:
+        meta["saved_input_example_info"]["serving_output_path"] = "serving_output_example.json"
+
+    _edit_mlmodel(saved_scorer, back)
+    monkeypatch.setattr(typedmodel._mlmodel, "MAX_EXAMPLE_BYTES", 10)
+    with pytest.raises(tm.ModelFileError, match="over the limit of 10 bytes"):
+        render_docs(saved_scorer)
+    monkeypatch.undo()
+    (saved_scorer / "serving_output_example.json").write_text("{not json")
+    with pytest.raises(tm.ModelFileError, match="not valid JSON"):
+        render_docs(saved_scorer)
+    (saved_scorer / "serving_output_example.json").unlink()
+    assert "only shows their shape" in render_docs(saved_scorer)
+
+
+def test_a_saved_model_keeps_its_name_and_description(saved_scorer: Path, tmp_path: Path) -> None:
+    flavor = yaml.safe_load((saved_scorer / "MLmodel").read_text())["flavors"]["typedmodel"]
+    assert flavor["name"] == "Scorer"
+    assert (
+        flavor["description"]
+        == "Scores credit applicants.\n\nA higher score is a better applicant."
+    )
+    tm.save_model(lengths, tmp_path / "fn")
+    md = render_docs(tmp_path / "fn")
+    assert md.startswith("# lengths\n\nCount the characters of each string.\n\n## Inputs\n")
+    tm.save_model(Undocumented(), tmp_path / "bare")
+    flavor = yaml.safe_load((tmp_path / "bare" / "MLmodel").read_text())["flavors"]["typedmodel"]
+    assert flavor["name"] == "Undocumented"
+    assert "description" not in flavor
+    assert render_docs(tmp_path / "bare").startswith("# Undocumented\n\n## Inputs\n")
+    assert tm.load_model(tmp_path / "bare").metadata == {}  # not mixed into the user's metadata
+
+
+def test_a_long_docstring_is_cut_when_saved(tmp_path: Path) -> None:
+    from typedmodel.docs._subject import MAX_DESCRIPTION_CHARS
+
+    @tm.typed
+    def wordy(model_input: list[str]) -> list[str]:
+        return model_input
+
+    wordy.__doc__ = "word " * 5000
+    tm.save_model(wordy, tmp_path / "m")
+    flavor = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())["flavors"]["typedmodel"]
+    assert MAX_DESCRIPTION_CHARS - 10 < len(flavor["description"]) <= MAX_DESCRIPTION_CHARS
+    assert flavor["description"].startswith("word word ")
+    assert flavor["description"].endswith("...")
+
+
+def test_a_saved_name_and_description_are_untrusted_text(saved_scorer: Path) -> None:
+    from typedmodel.docs._subject import MAX_DESCRIPTION_CHARS
+
+    evil = "<script>alert(1)</script> ![pixel](http://evil.test/p.png) [x](javascript:go) "
+
+    def tamper(meta: dict[str, Any]) -> None:
+        meta["flavors"]["typedmodel"]["name"] = "<b>Evil</b>"
+        meta["flavors"]["typedmodel"]["description"] = evil + "y" * 50_000
+
+    _edit_mlmodel(saved_scorer, tamper)
+    page = render_docs(saved_scorer, format="html")
+    parsed = _parse(page)
+    assert parsed.errors == []
+    assert {tag for tag, _ in parsed.tags}.isdisjoint({"script", "img", "b"})
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<title>&lt;b&gt;Evil&lt;/b&gt;: model docs</title>" in page
+    assert "y" * (MAX_DESCRIPTION_CHARS - len(evil) - 3) in page
+    assert "y" * MAX_DESCRIPTION_CHARS not in page
+    md = render_docs(saved_scorer)
+    assert md.startswith("# &lt;b>Evil&lt;/b>\n\n\\<script\\>alert(1)\\</script\\> \\!\\[pixel\\]")
+    assert "![pixel](" not in md
+    assert "[x](javascript" not in md
+    assert "y" * MAX_DESCRIPTION_CHARS not in md
+
+    def strange(meta: dict[str, Any]) -> None:
+        meta["flavors"]["typedmodel"]["name"] = ["not", "text"]
+        meta["flavors"]["typedmodel"]["description"] = {"not": "text"}
+
+    _edit_mlmodel(saved_scorer, strange)
+    assert render_docs(saved_scorer).startswith("# scorer\n\n## Inputs\n")  # the directory's name
+
+
+def test_params_have_constraints_and_descriptions() -> None:
+    sig = tm.ModelSignature(
+        inputs=tm.Schema([tm.ColSpec("string")]),
+        params=tm.ParamSchema(
+            [
+                tm.ParamSpec(
+                    "threshold",
+                    "double",
+                    0.5,
+                    constraints=tm.Constraints(gt=0, le=1),
+                    description="Cut-off | <score>",
+                ),
+                tm.ParamSpec("stops", "string", [], shape=(-1,)),
+            ]
+        ),
+    )
+    md = render_docs(sig)
+    assert "| Param | Type | Default | Constraints | Description |" in md
+    assert "| `threshold` | `double` | `0.5` | `> 0`, `<= 1` | Cut-off \\| &lt;score> |" in md
+    assert "| `stops` | `list[string]` | `[]` |  |  |" in md
+    page = render_docs(sig, format="html")
+    assert (
+        "<td><code>threshold</code></td><td><code>double</code></td><td><code>0.5</code></td>"
+        "<td><code>&gt; 0</code>, <code>&lt;= 1</code></td><td>Cut-off | &lt;score&gt;</td>"
+    ) in page
+
+    class Knobs(pydantic.BaseModel):
+        top_k: int = pydantic.Field(3, gt=0, description="How many to keep")
+
+    @tm.typed
+    def ranked(model_input: list[str], params: Knobs) -> list[str]:
+        return model_input[: params.top_k]
+
+    assert "| `top_k` | `long` | `3` | `> 0` | How many to keep |" in render_docs(ranked)

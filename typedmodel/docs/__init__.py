@@ -28,18 +28,22 @@ FORMATS = ("markdown", "html", "json-schema", "openapi")
 """The formats `render_docs` writes."""
 
 
-def render_docs(obj: Any, /, *, format: str = "markdown") -> str:
+def render_docs(obj: Any, /, *, format: str = "markdown", base_url: str | None = None) -> str:
     """Document a model's contract: its inputs, outputs, params and an example request.
 
     Args:
         obj: a typed class, instance or function; a `ModelSignature`; a `LoadedModel`; or the
             path of a model directory (only its ``MLmodel`` and example JSON files are read:
-            nothing is unpickled, so this is safe on a directory you don't trust).
+            nothing is unpickled, so this is safe on a directory you don't trust). A saved
+            model is documented by the name, description and example answer saved with it.
         format: ``"markdown"``; ``"html"`` (one self-contained page: inline CSS, no scripts,
             fonts or other external assets); ``"json-schema"`` (JSON Schema 2020-12: the root
             validates a request body, ``$defs`` holds ``row``, one input row, ``request``, the
             four MLflow request forms, ``params`` and ``response``); ``"openapi"`` (OpenAPI 3.1
             for the server: ``POST /invocations`` and the ``GET`` endpoints).
+        base_url: the URL of a running server the page documents (the server's ``/docs``
+            passes its own): the Markdown and HTML example request posts there. Without it,
+            it posts to ``http://127.0.0.1:5000`` and the page says how to start the server.
 
     Returns:
         The document as text (JSON formats as a JSON string, keys sorted), ending in a newline.
@@ -65,7 +69,7 @@ def render_docs(obj: Any, /, *, format: str = "markdown") -> str:
     renderer = _RENDERERS.get(format) if isinstance(format, str) else None
     if renderer is None:
         raise ValueError(f"unknown docs format {format!r}; use one of {', '.join(FORMATS)}")
-    return renderer(_subject(obj))
+    return renderer(_subject(obj, base_url))
 
 
 _RENDERERS: dict[str, Callable[[_Subject], str]] = {

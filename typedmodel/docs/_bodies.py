@@ -24,6 +24,7 @@ class _Shown:
     body: Any  # None when there is nothing to show
     note: _Cell
     placeholders: list[_Cell] = field(default_factory=list)
+    saved: bool = False  # the body is the example saved with the model
 
     @property
     def usable(self) -> Any:
@@ -40,7 +41,7 @@ def _shown_example(subject: _Subject) -> _Shown:
     if saved is not None:
         size = len(_dump(saved))
         if size <= _MAX_EXAMPLE_CHARS:
-            return _Shown(saved, ("Saved with the model (", file, ")."))
+            return _Shown(saved, ("Saved with the model (", file, ")."), saved=True)
         note = (
             "The example saved with the model (",
             file,
@@ -50,6 +51,15 @@ def _shown_example(subject: _Subject) -> _Shown:
     if body is None:
         return _Shown(None, ())
     return _Shown(body, ("Generated from the schema.",), generated.placeholders)
+
+
+def _saved_answer(subject: _Subject, shown: _Shown) -> Any:
+    """The model's recorded answer to the shown example (None when the example shown is not
+    the saved one, nothing was recorded, or the answer is too long to show)."""
+    answer = subject.saved_answer
+    if not shown.saved or answer is None or len(_dump(answer)) > _MAX_EXAMPLE_CHARS:
+        return None
+    return answer
 
 
 class _Bodies:

@@ -25,6 +25,11 @@ def _md_text(text: str, *, in_table: bool) -> str:
     return text.replace("|", "\\|") if in_table else text
 
 
+def _md_plain(text: str) -> str:
+    """Text shown as it is: no HTML, links, images, code or emphasis (for untrusted text)."""
+    return re.sub(r"([\\`*_\[\]<>!])", r"\\\1", text)
+
+
 def _merged(parts: _Cell) -> list[_Inline]:
     """Adjacent code runs as one span: `list[double]`, not `list[` `double` `]`."""
     out: list[_Inline] = []
@@ -57,7 +62,7 @@ def _markdown(subject: _Subject) -> str:
         elif isinstance(block, _Para):
             chunks.append(_md_inline(block.parts))
         elif isinstance(block, _Doc):
-            chunks.append(block.text)
+            chunks.append(block.text if block.markdown else _md_plain(block.text))
         elif isinstance(block, _Table):
             lines = [
                 "| " + " | ".join(block.headers) + " |",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from typedmodel.docs._bodies import _Bodies, _shown_example
+from typedmodel.docs._bodies import _Bodies, _saved_answer, _shown_example
 from typedmodel.docs._jsonschema import _Schemas
 from typedmodel.docs._subject import _Subject
 
@@ -74,10 +74,14 @@ def _get(operation: str, summary: str, answer: dict[str, Any]) -> dict[str, Any]
 def _openapi_doc(subject: _Subject) -> dict[str, Any]:
     from typedmodel import __version__
 
-    example = _shown_example(subject).usable
+    shown = _shown_example(subject)
+    example = shown.usable
     schemas = {**_Schemas(subject.signature, _COMPONENTS).defs(example), **_FIXED_SCHEMAS}
     bodies = _Bodies(subject.signature)
-    predictions = bodies.response()
+    predictions = _saved_answer(subject, shown)
+    if predictions is None:
+        generated = bodies.response()
+        predictions = None if bodies.placeholders else generated
     request = {"required": True, "content": _answer("", "request", example)["content"]}
     invocations = {
         "operationId": "invocations",
@@ -90,7 +94,7 @@ def _openapi_doc(subject: _Subject) -> dict[str, Any]:
             "200": _answer(
                 "The predictions, one per row.",
                 "response",
-                None if bodies.placeholders else predictions,
+                predictions,
             ),
             "400": _answer("The request or its data does not fit the signature.", "invalid_input"),
             "413": _answer("The body is over the server's limit.", "error"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from typedmodel.docs._bodies import _Bodies, _shown_example
+from typedmodel.docs._bodies import _Bodies, _saved_answer, _Shown, _shown_example
 from typedmodel.docs._subject import _Subject
 from typedmodel.docs._text import _Cell, _Code, _constraint_text, _Inline, _tensor_text, _TypeText
-from typedmodel.docs._util import CURL, _json, _plain, _pretty
+from typedmodel.docs._util import SERVER_URL, _curl, _json, _plain, _pretty
 from typedmodel.schema import (
     MISSING,
     ColSpec,
@@ -37,6 +37,7 @@ class _Para:
 @dataclass(frozen=True)
 class _Doc:
     text: str  # a docstring: Markdown as written; paragraphs in HTML
+    markdown: bool = True  # False: text read from a directory, escaped in Markdown too
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class _Page:
         subject = self.subject
         self.blocks.append(_Heading(1, (subject.title,), "top"))
         if subject.doc:
-            self.blocks.append(_Doc(subject.doc))
+            self.blocks.append(_Doc(subject.doc, markdown=subject.doc_is_markdown))
         sig = subject.signature
         if sig is None:
             self.blocks.append(
@@ -186,10 +187,16 @@ class _Page:
         )
         typer = self._typer("params")
         rows = tuple(
-            ((_Code(p.name),), tuple(_param_type(typer, p)), (_Code(_json(p.default)),))
+            (
+                (_Code(p.name),),
+                tuple(_param_type(typer, p)),
+                (_Code(_json(p.default)),),
+                tuple(_constraint_text(p.constraints)),
+                (p.description,) if p.description else (),
+            )
             for p in params.params
         )
-        self.blocks.append(_Table(("Param", "Type", "Default"), rows))
+        self.blocks.append(_Table(("Param", "Type", "Default", "Constraints", "Description"), rows))
         self._flush(typer)
 
     def example_section(self) -> None:
@@ -202,25 +209,20 @@ class _Page:
             note.extend(placeholder)
         self.blocks.append(_Para(tuple(note)))
         self.blocks.append(_CodeBlock("json", _pretty(_plain(shown.body))))
-        self.blocks.append(
-            _Para(
-                (
-                    "Start the server with ",
-                    _Code("typedmodel serve TARGET"),
-                    ", save the body as ",
-                    _Code("request.json"),
-                    " and post it:",
-                )
+        base_url = self.subject.base_url
+        if base_url is None:
+            how: _Cell = (
+                "Start the server with ",
+                _Code("typedmodel serve TARGET"),
+                ", save the body as ",
+                _Code("request.json"),
+                " and post it:",
             )
-        )
-        self.blocks.append(_CodeBlock("bash", CURL))
-        response = _Bodies(self.subject.signature).response()
-        answer: tuple[_Inline, ...] = ("A valid request is answered ", _Code("200"), " with ")
-        if response is None:
-            self.blocks.append(_Para((*answer, _Code('{"predictions": ...}'), ".")))
         else:
-            self.blocks.append(_Para((*answer, "the predictions, one per row:")))
-            self.blocks.append(_CodeBlock("json", _pretty(_plain(response))))
+            how = ("Save the body as ", _Code("request.json"), " and post it to this server:")
+        self.blocks.append(_Para(how))
+        self.blocks.append(_CodeBlock("bash", _curl(base_url or SERVER_URL)))
+        self.answer(shown)
         self.blocks.append(
             _Para(
                 (
@@ -244,6 +246,23 @@ class _Page:
                 )
             )
         )
+
+    def answer(self, shown: _Shown) -> None:
+        answer: tuple[_Inline, ...] = ("A valid request is answered ", _Code("200"), " with ")
+        recorded = _saved_answer(self.subject, shown)
+        if recorded is not None:
+            file = _Code(self.subject.saved_answer_name)
+            lead = "the predictions; this is the model's answer to the example, recorded when "
+            self.blocks.append(_Para((*answer, lead, "it was saved (", file, "):")))
+            self.blocks.append(_CodeBlock("json", _pretty(_plain(recorded))))
+            return
+        response = _Bodies(self.subject.signature).response()
+        if response is None:
+            self.blocks.append(_Para((*answer, _Code('{"predictions": ...}'), ".")))
+            return
+        lead = "the predictions, one per row; this one is made from the schema and only "
+        self.blocks.append(_Para((*answer, lead, "shows their shape:")))
+        self.blocks.append(_CodeBlock("json", _pretty(_plain(response))))
 
 
 def _join_path(path: str, name: str) -> str:

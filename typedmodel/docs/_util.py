@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 from typedmodel._json import jsonable
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SERVER_URL = "http://127.0.0.1:5000"
-CURL = f"curl -X POST {SERVER_URL}/invocations -H 'Content-Type: application/json' -d @request.json"
+"""Where ``typedmodel serve`` listens by default: the URL of docs rendered offline."""
 
 _MAX_TENSOR_VALUES = 100  # a generated tensor larger than this is shown as a placeholder
 _MAX_EXAMPLE_CHARS = 6000  # a saved example longer than this is not shown inline
+
+
+def _curl(base_url: str) -> str:
+    """The command that posts ``request.json`` to the server at `base_url`."""
+    url = shlex.quote(base_url.rstrip("/") + "/invocations")
+    return f"curl -X POST {url} -H 'Content-Type: application/json' -d @request.json"
 
 
 def _plain(value: Any) -> Any:

@@ -125,6 +125,9 @@ def _bad_request(msg: str, type_: str) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 
+_MAX_RENDERED = 16  # rendered docs kept, one per format and base URL
+
+
 class _Server:
     """Request handlers around one model, and the bounded pool predict runs in."""
 
@@ -144,7 +147,7 @@ class _Server:
         self.max_body_bytes = max_body_bytes
         self.show_inputs = show_inputs
         self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="typedmodel-predict")
-        self._rendered: dict[str, str] = {}
+        self._rendered: dict[tuple[str, str | None], str] = {}
 
     # -- POST /invocations ----------------------------------------------------------------------
 
@@ -270,17 +273,22 @@ class _Server:
         return Response(text.encode(), media_type=JSON_TYPE)
 
     async def docs(self, request: Request) -> Response:
-        return HTMLResponse(await self._render("html"))
+        # The page's example posts to this server, as the client reached it (root_path too).
+        return HTMLResponse(await self._render("html", str(request.base_url).rstrip("/")))
 
-    async def _render(self, fmt: str) -> str:
-        if fmt not in self._rendered:
+    async def _render(self, fmt: str, base_url: str | None = None) -> str:
+        key = (fmt, base_url)
+        if key not in self._rendered:
             from typedmodel.docs import render_docs  # only when docs are asked for
 
             def render() -> str:
-                return render_docs(self.endpoint.docs_target, format=fmt)
+                return render_docs(self.endpoint.docs_target, format=fmt, base_url=base_url)
 
-            self._rendered[fmt] = await self._run(render)
-        return self._rendered[fmt]
+            text = await self._run(render)
+            if len(self._rendered) >= _MAX_RENDERED:  # the Host header is the client's to pick
+                self._rendered.pop(next(iter(self._rendered)))
+            self._rendered[key] = text
+        return self._rendered[key]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
