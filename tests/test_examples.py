@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,12 +24,28 @@ _JSON_BLOCK = re.compile(r"^```json\n(.*?)^```", re.S | re.M)
 _USES_MLFLOW = re.compile(r"^\s*(import|from) mlflow\b", re.M)
 
 
+# A page about an engine runs in that engine's test step (see the markers in pyproject.toml).
+_ENGINE_PAGES = {"spark.md": pytest.mark.spark, "ray.md": pytest.mark.ray}
+
+
 def _blocks() -> list[tuple[str, str]]:
     out = []
     for path in DOC_FILES:
         for i, match in enumerate(_BLOCK.finditer(path.read_text(encoding="utf-8"))):
             out.append((f"{path.relative_to(ROOT)}#{i}", match.group(1)))
     return out
+
+
+def _marked_blocks() -> list[Any]:
+    return [
+        pytest.param(
+            where,
+            code,
+            id=where,
+            marks=[m] if (m := _ENGINE_PAGES.get(Path(where.partition("#")[0]).name)) else [],
+        )
+        for where, code in _blocks()
+    ]
 
 
 def test_there_are_examples() -> None:
@@ -42,7 +59,7 @@ def test_example_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     runpy.run_path(str(path), run_name="__main__")
 
 
-@pytest.mark.parametrize(("where", "code"), _blocks(), ids=[w for w, _ in _blocks()])
+@pytest.mark.parametrize(("where", "code"), _marked_blocks())
 def test_doc_block_runs(
     where: str, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -59,6 +59,8 @@ class TypeRule:
         infers_from: the kinds of pandas' ``infer_dtype`` (of an object column) that infer
             this type.
         json: the JSON Schema of one value (integer ranges included).
+        arrow: the Arrow type, as `pyarrow.type_for_alias` names it (a datetime is a UTC
+            timestamp in microseconds, Spark's ``TimestampType``).
     """
 
     dtype: DataType
@@ -70,6 +72,7 @@ class TypeRule:
     exact_int: int | None = None
     infers_from: frozenset[str] = frozenset()
     json: Mapping[str, Any] = field(default_factory=dict)
+    arrow: str = ""
 
     @property
     def is_int(self) -> bool:
@@ -90,21 +93,32 @@ _FLOAT64_MAX = sys.float_info.max
 def _int_rule(dtype: DataType, bits: int, infers_from: frozenset[str]) -> TypeRule:
     low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     json = {"type": "integer", "format": f"int{bits}", "minimum": low, "maximum": high}
-    return TypeRule(dtype, int, f"int{bits}", "int", low, high, None, infers_from, json)
+    return TypeRule(
+        dtype, int, f"int{bits}", "int", low, high, None, infers_from, json, f"int{bits}"
+    )
 
 
 def _float_rule(dtype: DataType, bits: int, biggest: float, mantissa: int) -> TypeRule:
     json = {"type": "number", "format": "float" if bits == 32 else "double"}
     kinds = frozenset({"floating", "mixed-integer-float", "decimal"} if bits == 64 else ())
     return TypeRule(
-        dtype, float, f"float{bits}", "float", -biggest, biggest, 2**mantissa, kinds, json
+        dtype,
+        float,
+        f"float{bits}",
+        "float",
+        -biggest,
+        biggest,
+        2**mantissa,
+        kinds,
+        json,
+        "float" if bits == 32 else "double",
     )
 
 
 RULES: Mapping[DataType, TypeRule] = {
     DataType.boolean: TypeRule(
         DataType.boolean, bool, "bool", "bool", infers_from=frozenset({"boolean"}),
-        json={"type": "boolean"},
+        json={"type": "boolean"}, arrow="bool",
     ),
     DataType.integer: _int_rule(DataType.integer, 32, frozenset()),
     DataType.long: _int_rule(DataType.long, 64, frozenset({"integer"})),
@@ -112,16 +126,16 @@ RULES: Mapping[DataType, TypeRule] = {
     DataType.double: _float_rule(DataType.double, 64, _FLOAT64_MAX, 53),
     DataType.string: TypeRule(
         DataType.string, str, "object", "str", infers_from=frozenset({"string"}),
-        json={"type": "string"},
+        json={"type": "string"}, arrow="string",
     ),
     DataType.binary: TypeRule(
         DataType.binary, bytes, "object", "bytes", infers_from=frozenset({"bytes"}),
-        json={"type": "string", "contentEncoding": "base64"},
+        json={"type": "string", "contentEncoding": "base64"}, arrow="binary",
     ),
     DataType.datetime: TypeRule(
         DataType.datetime, _dt.datetime, "datetime64[ns]", "datetime",
         infers_from=frozenset({"datetime", "datetime64", "date"}),
-        json={"type": "string", "format": "date-time"},
+        json={"type": "string", "format": "date-time"}, arrow="timestamp[us, tz=UTC]",
     ),
 }  # fmt: skip
 
