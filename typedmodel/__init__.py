@@ -10,6 +10,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from typedmodel.compatibility import diff
     from typedmodel.docs import render_docs
     from typedmodel.errors import (
         Issue,
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 # Public names load on first use (as pydantic's do), so `import typedmodel` stays cheap and
 # pandas, numpy and the server are imported only by what needs them.
 _WHERE = {
+    "diff": "compatibility",
     "render_docs": "docs",
     "Issue": "errors",
     "ModelFileError": "errors",
@@ -129,6 +131,7 @@ __all__ = [
     "UnionType",
     "ValidationError",
     "__version__",
+    "diff",
     "infer_schema",
     "infer_signature",
     "load_model",

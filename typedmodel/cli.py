@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from typedmodel.errors import TypedModelError, ValidationError
+from typedmodel.errors import SchemaError, TypedModelError, ValidationError
 
 __all__ = ["main"]
 
@@ -108,6 +108,75 @@ def _validate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diff_side(target: str) -> Any:
+    """A version to compare: a directory or its ``MLmodel`` file (read, never unpickled), a
+    signature JSON file, a ``models:/`` / ``runs:/`` URI (MLflow), or ``module:attribute``."""
+    from typedmodel._mlmodel import MLMODEL, read_json_file, read_signature
+    from typedmodel.signature import ModelSignature
+
+    if target.startswith(("models:/", "runs:/")):
+        from typedmodel.batch import _local
+
+        target = _local(target)
+    path = Path(target)
+    if path.is_file() and path.name == MLMODEL:
+        path = path.parent
+    if path.is_dir():
+        found = read_signature(path)
+        if found is None:
+            raise TypedModelError(f"the model saved at {path} has no signature")
+        return found
+    if path.is_file() and path.suffix == ".json":
+        try:
+            return ModelSignature.from_dict(read_json_file(path))
+        except SchemaError as exc:
+            raise TypedModelError(f"{path} is not a signature: {exc}") from None
+    return _resolve(target)
+
+
+def _diff_config(given: str | None) -> dict[str, Any]:
+    """``[tool.typedmodel.diff]`` of `given` (or of ./pyproject.toml), or the whole of a
+    config file that has no such table."""
+    if sys.version_info < (3, 11):  # tomllib
+        if given is None:
+            return {}
+        raise TypedModelError("reading a --config file needs Python 3.11 or later")
+    tomllib = importlib.import_module("tomllib")
+
+    path = Path(given) if given is not None else Path("pyproject.toml")
+    if given is None and not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise TypedModelError(f"can't read {path}: {exc}") from None
+    table = data.get("tool", {}).get("typedmodel", {}).get("diff")
+    if table is not None:
+        return dict(table)
+    return {} if given is None else data
+
+
+def _diff_command(args: argparse.Namespace) -> int:
+    from typedmodel.compatibility import diff
+
+    if len(args.versions) < 2 or (len(args.versions) > 2 and not args.transitive):
+        raise TypedModelError("give OLD and NEW (or, with --transitive, every version in order)")
+    config = _diff_config(args.config)
+    sides = [_diff_side(v) for v in args.versions]
+    newest = sides[-1]
+    failed = False
+    for name, old in zip(args.versions[:-1], sides[:-1], strict=True):
+        try:
+            report = diff(old, newest, mode=args.mode, config=config)
+        except SchemaError as exc:
+            raise TypedModelError(str(exc)) from None
+        if len(sides) > 2:
+            print(f"== {name} -> {args.versions[-1]}")
+        print(report.render(args.format))
+        failed = failed or bool(report.at_least(args.fail_on))
+    return 1 if failed else 0
+
+
 def _serve_command(args: argparse.Namespace) -> int:
     try:
         from typedmodel.serve import app as serve
@@ -166,6 +235,44 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("data", help="a JSON request body")
     val.add_argument("--json", action="store_true", help="print the issues as JSON")
     val.set_defaults(run=_validate_command)
+    dif = sub.add_parser(
+        "diff",
+        help="does the new version break the old one's callers? (signature compatibility)",
+        description="Compare two versions' signatures; exit 1 when a change at --fail-on's "
+        "level or above is found. Each version is a model directory (or its MLmodel file), a "
+        "signature JSON file, a models:/ or runs:/ URI (with MLflow) or module:attribute.",
+    )
+    dif.add_argument("versions", nargs="+", metavar="VERSION", help="OLD NEW (oldest first)")
+    dif.add_argument(
+        "--mode",
+        default="backward",
+        choices=["backward", "forward", "full"],
+        help="backward: the new version serves old callers (default); forward: the old one "
+        "serves new callers; full: both",
+    )
+    dif.add_argument(
+        "--fail-on",
+        default="error",
+        choices=["error", "warning"],
+        help="exit 1 on a change of this level or above (default: error)",
+    )
+    dif.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "json", "markdown", "junit", "github"],
+        help="output format (default: text)",
+    )
+    dif.add_argument(
+        "--config",
+        help="a TOML file of levels and ignores (default: [tool.typedmodel.diff] of "
+        "./pyproject.toml)",
+    )
+    dif.add_argument(
+        "--transitive",
+        action="store_true",
+        help="VERSION... is a history, oldest first: check the last against every earlier one",
+    )
+    dif.set_defaults(run=_diff_command)
     srv = sub.add_parser(
         "serve",
         help="serve the model over HTTP (MLflow's scoring protocol; needs typedmodel[serve])",
