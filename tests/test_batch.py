@@ -227,3 +227,13 @@ def test_quarantine_agrees_with_predict_on_generated_batches(case: tuple[Any, An
         assert scored.predictions["prediction"].tolist() == expected
     good = np.setdiff1d(np.arange(len(frame)), np.array(sorted(issues), dtype=np.int64))
     assert scored.rows.tolist() == good.tolist()
+
+
+def test_a_directory_saved_again_is_loaded_again(tmp_path: Any) -> None:
+    tm.save_model(by_frame, tmp_path / "m")
+    first = Scorer(str(tmp_path / "m")).endpoint
+    assert Scorer(str(tmp_path / "m")).endpoint is first
+    tm.save_model(by_rows, tmp_path / "m", overwrite=True)
+    again = Scorer(str(tmp_path / "m"))
+    assert again.endpoint is not first
+    assert again.score(_table(1)).predictions.column_names == ["label", "score"]

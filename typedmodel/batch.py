@@ -227,7 +227,8 @@ def _resolve(model: Any) -> Any:
     from typedmodel.serve.endpoint import endpoint_of
 
     if isinstance(model, os.PathLike) or (isinstance(model, str) and not _is_uri(model)):
-        key = os.path.abspath(os.fspath(model))
+        path = os.path.abspath(os.fspath(model))
+        key = f"{path}@{_saved_at(path)}"  # a directory saved again is loaded again
     elif isinstance(model, str):
         key = model
     else:
@@ -238,6 +239,13 @@ def _resolve(model: Any) -> Any:
                 _local(model) if isinstance(model, str) and _is_uri(model) else model
             )
         return _LOADED[key]
+
+
+def _saved_at(path: str) -> int:
+    try:
+        return os.stat(os.path.join(path, "MLmodel")).st_mtime_ns
+    except OSError:
+        return 0  # endpoint_of says what is wrong with the directory
 
 
 def _is_uri(text: str) -> bool:
