@@ -193,6 +193,9 @@ def _serve_command(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         access_log=not args.no_access_log,
         timeout=args.timeout or None,
+        protocol=args.protocol,
+        name=args.name,
+        version=args.model_version,
     )
     return 0
 
@@ -277,8 +280,8 @@ def _parser() -> argparse.ArgumentParser:
         "serve",
         help="serve the model over HTTP (MLflow's scoring protocol; needs typedmodel[serve])",
         description="Serve the model with uvicorn until SIGTERM or Ctrl-C; requests in flight "
-        "finish first. POST /invocations; GET /ping, /health, /version, /signature, "
-        "/openapi.json, /docs.",
+        "finish first. POST /invocations and /v2/models/NAME/infer; GET /ping, /health, "
+        "/version, /signature, /openapi.json, /docs, and the /v2 metadata and health routes.",
     )
     srv.add_argument("target", help="a model directory or module:attribute")
     srv.add_argument(
@@ -309,6 +312,23 @@ def _parser() -> argparse.ArgumentParser:
         default=60,
         help="answer 503 to a request still running after this many seconds; 0: no limit "
         "(default: 60). The model runs on in its thread: a thread can't be interrupted",
+    )
+    srv.add_argument(
+        "--protocol",
+        default="both",
+        choices=["mlflow", "v2", "both"],
+        help="mlflow: POST /invocations; v2: the Open Inference Protocol's /v2 routes (KServe, "
+        "MLServer, Triton clients); both (default)",
+    )
+    srv.add_argument(
+        "--name",
+        help="the model's name in the v2 routes (default: the directory's name, or the class "
+        "or function name)",
+    )
+    srv.add_argument(
+        "--version",
+        dest="model_version",
+        help="the model's version in the v2 routes (default: none, and any version is accepted)",
     )
     srv.add_argument("--no-access-log", action="store_true", help="don't log every request")
     srv.set_defaults(run=_serve_command)

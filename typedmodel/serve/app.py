@@ -45,8 +45,10 @@ import contextlib
 import functools
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 try:
@@ -63,6 +65,7 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess with
 from typedmodel.errors import ValidationError
 from typedmodel.serve.endpoint import Endpoint, endpoint_of
 from typedmodel.serve.mlflow_protocol import answer, parse_request
+from typedmodel.serve.v2_protocol import decode, encode, model_metadata
 from typedmodel.serve.wire import CSV_TYPE, JSON_TYPE, BadRequest, media_type, read_csv, read_json
 from typedmodel.validate._common import issue_limit
 
@@ -71,6 +74,7 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUT", "create_app", "run"]
 DEFAULT_MAX_BODY_BYTES = 50 * 2**20
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_ISSUES = 100
+PROTOCOLS = ("mlflow", "v2", "both")
 
 logger = logging.getLogger("typedmodel.serve")
 
@@ -95,22 +99,36 @@ def _error(status: int, code: str, message: str) -> Response:
     return Response(_error_body(code, message), status_code=status, media_type=JSON_TYPE)
 
 
-def _invalid(exc: ValidationError, *, show_inputs: bool, max_issues: int) -> bytes:
+def _v2_body(message: str, issues: list[Any] | None = None) -> bytes:
+    out: dict[str, Any] = {"error": message}
+    if issues is not None:
+        out["issues"] = issues
+    return json.dumps(out, allow_nan=False).encode("utf-8")
+
+
+def _v2_error(status: int, message: str) -> Response:
+    return Response(_v2_body(message), status_code=status, media_type=JSON_TYPE)
+
+
+def _invalid(
+    exc: ValidationError, *, show_inputs: bool, max_issues: int, v2: bool = False
+) -> bytes:
     """The 400 body for a `ValidationError`: its first `max_issues` issues (input values only
     when `show_inputs`), then either ``issue_count`` (how many there are) or ``stopped`` (the
-    check stopped at the limit: there are more)."""
+    check stopped at the limit: there are more). In the V2 protocol's form with `v2`:
+    ``{"error": message, "issues": ...}``."""
     shown = show_inputs and not exc.hide_input
     message = str(
         ValidationError(exc.issues, title=exc.title, hide_input=not shown, stopped=exc.stopped)
     )
     listed = ValidationError(exc.issues[:max_issues], title=exc.title, hide_input=exc.hide_input)
-    body = _error_body("INVALID_INPUT", message, listed.plain_errors(include_input=shown))
-    if len(exc.issues) <= max_issues and not exc.stopped:
-        return body
-    out = json.loads(body)
+    out: dict[str, Any] = (
+        {"error": message} if v2 else {"error_code": "INVALID_INPUT", "message": message}
+    )
+    out["issues"] = listed.plain_errors(include_input=shown)
     if exc.stopped:
         out["stopped"] = True
-    else:
+    elif len(exc.issues) > max_issues:
         out["issue_count"] = len(exc.issues)
     return json.dumps(out, allow_nan=False).encode("utf-8")
 
@@ -140,8 +158,12 @@ class _Server:
         max_workers: int | None,
         timeout: float | None = None,
         max_issues: int = DEFAULT_MAX_ISSUES,
+        name: str = "model",
+        version: str | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.name = name
+        self.model_version = version
         self.timeout = timeout
         self.max_issues = max_issues
         self.max_body_bytes = max_body_bytes
@@ -152,40 +174,51 @@ class _Server:
     # -- POST /invocations ----------------------------------------------------------------------
 
     async def invocations(self, request: Request) -> Response:
+        return await self._answer(request, self.handle, v2=False)
+
+    async def _answer(
+        self,
+        request: Request,
+        handler: Callable[..., tuple[int, bytes]],
+        *,
+        v2: bool,
+        context: Any = None,
+    ) -> Response:
+        """Read the body within the limits, then run `handler` in the worker pool, within the
+        time limit (the errors in the protocol's own form)."""
         length = request.headers.get("content-length")
         if length is not None:
             if not length.strip().isdigit():
-                return Response(
-                    _bad_request("Content-Length is not a number", "request_format"),
-                    status_code=400,
-                    media_type=JSON_TYPE,
-                )
+                msg = "Content-Length is not a number"
+                body = _v2_body(msg) if v2 else _bad_request(msg, "request_format")
+                return Response(body, status_code=400, media_type=JSON_TYPE)
             if int(length) > self.max_body_bytes:
-                return self._too_large()
-        kind = media_type(request.headers.get("content-type", ""))
-        if kind is None or (kind == "csv" and not self.endpoint.accepts_csv):
+                return self._too_large(v2)
+        given = request.headers.get("content-type")
+        # V2 clients (tritonclient) may send JSON without a Content-Type.
+        kind = "json" if v2 and not given else media_type(given or "")
+        csv_ok = not v2 and self.endpoint.accepts_csv
+        if kind is None or (kind == "csv" and not csv_ok):
             with contextlib.suppress(_TooLarge, ClientDisconnect):
                 await self._read_body(request)  # read what was sent, so the answer gets through
-            return self._unsupported(request.headers.get("content-type"))
+            return self._unsupported(request.headers.get("content-type"), v2)
         try:
             body = await self._read_body(request)
         except _TooLarge:
-            return self._too_large()
+            return self._too_large(v2)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is listening for the answer
         loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(self.executor, functools.partial(self.handle, body, kind, loop))
+        call = functools.partial(handler, body, kind, loop, context)
+        work = loop.run_in_executor(self.executor, call)
         try:
             status, payload = await asyncio.wait_for(work, self.timeout)
         except TimeoutError:
             # A thread can't be interrupted: predict runs on to its end, holding its worker,
             # and its answer is dropped. The client hears now.
             logger.error("a request took longer than %s s; answered 503", self.timeout)
-            return _error(
-                503,
-                "TIMEOUT",
-                f"The request took longer than this server's limit of {self.timeout} s",
-            )
+            msg = f"The request took longer than this server's limit of {self.timeout} s"
+            return _v2_error(503, msg) if v2 else _error(503, "TIMEOUT", msg)
         return Response(payload, status_code=status, media_type=JSON_TYPE)
 
     async def _read_body(self, request: Request) -> bytes:
@@ -199,26 +232,25 @@ class _Server:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _too_large(self) -> Response:
-        return _error(
-            413,
-            "REQUEST_TOO_LARGE",
-            f"The body is larger than this server's limit of {self.max_body_bytes} bytes",
-        )
+    def _too_large(self, v2: bool = False) -> Response:
+        msg = f"The body is larger than this server's limit of {self.max_body_bytes} bytes"
+        return _v2_error(413, msg) if v2 else _error(413, "REQUEST_TOO_LARGE", msg)
 
-    def _unsupported(self, content_type: str | None) -> Response:
+    def _unsupported(self, content_type: str | None, v2: bool = False) -> Response:
         accepted = [f"{JSON_TYPE} (UTF-8)"]
-        if self.endpoint.accepts_csv:
+        if self.endpoint.accepts_csv and not v2:
             accepted.append(f"{CSV_TYPE} (UTF-8)")
-        return _error(
-            415,
-            "UNSUPPORTED_MEDIA_TYPE",
-            f"Content-Type {content_type or '(none)'} is not accepted; "
-            f"send {' or '.join(accepted)}",
+        msg = (
+            f"Content-Type {content_type or '(none)'} is not accepted; send {' or '.join(accepted)}"
         )
+        return _v2_error(415, msg) if v2 else _error(415, "UNSUPPORTED_MEDIA_TYPE", msg)
 
     def handle(
-        self, body: bytes, kind: str, loop: asyncio.AbstractEventLoop | None = None
+        self,
+        body: bytes,
+        kind: str,
+        loop: asyncio.AbstractEventLoop | None = None,
+        context: Any = None,
     ) -> tuple[int, bytes]:
         """Parse, validate, predict and write the answer (runs in the worker pool)."""
         endpoint = self.endpoint
@@ -246,6 +278,92 @@ class _Server:
         except (TypeError, ValueError, RecursionError) as exc:
             logger.exception("predict's output can't be written as JSON")
             return 500, self._model_error("The model's output can't be written as JSON", exc)
+
+    # -- the Open Inference Protocol (V2) --------------------------------------------------------
+
+    def _v2_model(self, request: Request) -> Response | None:
+        """A 404 unless the route names this model (and its version, when it has one)."""
+        name = request.path_params.get("name")
+        version = request.path_params.get("version")
+        if name != self.name:
+            return _v2_error(
+                404, f"Model {str(name)[:100]!r} not found; this server has {self.name!r}"
+            )
+        if version is not None and self.model_version is not None and version != self.model_version:
+            return _v2_error(404, f"Model {self.name!r} has no version {version[:100]!r}")
+        return None
+
+    async def v2_server(self, request: Request) -> Response:
+        from typedmodel import __version__
+
+        body = {"name": "typedmodel", "version": __version__, "extensions": []}
+        return Response(json.dumps(body).encode(), media_type=JSON_TYPE)
+
+    async def v2_live(self, request: Request) -> Response:
+        return Response(b'{"live":true}', media_type=JSON_TYPE)
+
+    async def v2_ready(self, request: Request) -> Response:
+        return Response(b'{"ready":true}', media_type=JSON_TYPE)
+
+    async def v2_model_ready(self, request: Request) -> Response:
+        missing = self._v2_model(request)
+        if missing is not None:
+            return missing
+        body = {"name": self.name, "ready": True}
+        return Response(json.dumps(body).encode(), media_type=JSON_TYPE)
+
+    async def v2_metadata(self, request: Request) -> Response:
+        missing = self._v2_model(request)
+        if missing is not None:
+            return missing
+        meta = model_metadata(self.endpoint.signature, self.name, self.model_version)
+        return Response(json.dumps(meta).encode(), media_type=JSON_TYPE)
+
+    async def v2_infer(self, request: Request) -> Response:
+        missing = self._v2_model(request)
+        if missing is not None:
+            return missing
+        return await self._answer(request, self.handle_v2, v2=True)
+
+    def handle_v2(
+        self,
+        body: bytes,
+        kind: str,
+        loop: asyncio.AbstractEventLoop | None = None,
+        context: Any = None,
+    ) -> tuple[int, bytes]:
+        """`handle` for an ``/infer`` body: tensors in, tensors out."""
+        endpoint = self.endpoint
+        try:
+            data, params, request_id = decode(read_json(body), endpoint.signature)
+            with issue_limit(self.max_issues):
+                data, params = endpoint.check(data, params)
+        except ValidationError as exc:
+            return 400, _invalid(
+                exc, show_inputs=self.show_inputs, max_issues=self.max_issues, v2=True
+            )
+        except BadRequest as exc:
+            issue: dict[str, Any] = {"row": None, "loc": [], "type": exc.type, "msg": exc.msg}
+            return 400, _v2_body(exc.msg, [issue])
+        try:
+            output = endpoint.predict(data, params, loop)
+        except ValidationError as exc:
+            logger.error("predict's output is invalid: %s", exc.errors(include_input=False))
+            return 500, self._v2_model_error("The model's output does not fit its signature", exc)
+        except Exception as exc:
+            logger.exception("predict raised %s", type(exc).__name__)
+            return 500, self._v2_model_error(f"The model raised {type(exc).__name__}", exc)
+        try:
+            return 200, encode(
+                output, endpoint.signature, self.name, self.model_version, request_id
+            )
+        except (TypeError, ValueError, RecursionError) as exc:
+            logger.exception("predict's output can't be written as tensors")
+            return 500, self._v2_model_error("The model's output can't be written", exc)
+
+    def _v2_model_error(self, head: str, exc: Exception) -> bytes:
+        message = f"{head}: {type(exc).__name__}: {exc}" if self.show_inputs else head
+        return _v2_body(message + " (the server log has the details)")
 
     def _model_error(self, head: str, exc: Exception) -> bytes:
         message = f"{head}: {type(exc).__name__}: {exc}" if self.show_inputs else head
@@ -293,10 +411,24 @@ class _Server:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/v2"):
+        response = _v2_error(exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
     response = _error(exc.status_code, code, str(exc.detail))
     response.headers.update(exc.headers or {})
     return response
+
+
+def _model_name(model_or_path: Any) -> str:
+    """A model's default name in the V2 routes: its directory's, or its class's or function's."""
+    if isinstance(model_or_path, (str, os.PathLike)):
+        return Path(model_or_path).resolve().name
+    path = getattr(model_or_path, "path", None)  # a LoadedModel
+    if isinstance(path, Path):
+        return path.resolve().name
+    return str(getattr(model_or_path, "__name__", type(model_or_path).__name__))
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -312,6 +444,9 @@ def create_app(
     max_workers: int | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     max_issues: int = DEFAULT_MAX_ISSUES,
+    protocol: str = "both",
+    name: str | None = None,
+    version: str | None = None,
 ) -> Starlette:
     """The ASGI app serving one model (the model is loaded here, before the app exists).
 
@@ -330,6 +465,12 @@ def create_app(
         max_issues: a ``400`` lists at most this many issues, the first by row, and checking
             stops there (the answer then says ``"stopped": true``): an all-wrong body costs no
             more than its first issues, and never gets an answer larger than itself.
+        protocol: ``"mlflow"`` (``/invocations``), ``"v2"`` (the Open Inference Protocol's
+            ``/v2/...`` routes) or ``"both"``.
+        name: the model's name in the V2 routes (default: the directory's name, or the class
+            or function name).
+        version: the model's version in the V2 routes (default: none, and any version in a
+            route is accepted).
 
     Raises:
         TypedModelError: for a model the server can't validate requests for (untyped and
@@ -347,6 +488,8 @@ def create_app(
         raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes}")
     if max_issues < 1:
         raise ValueError(f"max_issues must be >= 1, got {max_issues}")
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {list(PROTOCOLS)}, got {protocol!r}")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be > 0 seconds or None, got {timeout}")
     if max_workers is not None and max_workers < 1:
@@ -358,6 +501,8 @@ def create_app(
         max_workers=max_workers,
         timeout=timeout,
         max_issues=max_issues,
+        name=name if name is not None else _model_name(model_or_path),
+        version=version,
     )
 
     @contextlib.asynccontextmanager
@@ -368,7 +513,6 @@ def create_app(
             server.executor.shutdown(wait=True)
 
     routes = [
-        Route("/invocations", server.invocations, methods=["POST"]),
         Route("/ping", server.ping, methods=["GET"]),
         Route("/health", server.ping, methods=["GET"]),
         Route("/version", server.version, methods=["GET"]),
@@ -376,6 +520,22 @@ def create_app(
         Route("/openapi.json", server.openapi, methods=["GET"]),
         Route("/docs", server.docs, methods=["GET"]),
     ]
+    if protocol in ("mlflow", "both"):
+        routes.append(Route("/invocations", server.invocations, methods=["POST"]))
+    if protocol in ("v2", "both"):
+        model = "/v2/models/{name}"
+        versioned = model + "/versions/{version}"
+        routes += [
+            Route("/v2", server.v2_server, methods=["GET"]),
+            Route("/v2/health/live", server.v2_live, methods=["GET"]),
+            Route("/v2/health/ready", server.v2_ready, methods=["GET"]),
+            *(Route(m, server.v2_metadata, methods=["GET"]) for m in (model, versioned)),
+            *(
+                Route(m + "/ready", server.v2_model_ready, methods=["GET"])
+                for m in (model, versioned)
+            ),
+            *(Route(m + "/infer", server.v2_infer, methods=["POST"]) for m in (model, versioned)),
+        ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -395,6 +555,9 @@ def run(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     access_log: bool = True,
     timeout: float | None = DEFAULT_TIMEOUT,
+    protocol: str = "both",
+    name: str | None = None,
+    version: str | None = None,
 ) -> None:
     """Serve a model with uvicorn until SIGTERM or Ctrl-C (requests in flight finish first).
 
@@ -420,6 +583,9 @@ def run(
         show_inputs=show_inputs,
         max_workers=workers,
         timeout=timeout,
+        protocol=protocol,
+        name=name,
+        version=version,
     )
     log_config = json.loads(json.dumps(LOGGING_CONFIG))  # a deep copy of uvicorn's
     log_config["loggers"]["typedmodel"] = {
