@@ -59,6 +59,21 @@ class BenchScorer(tm.PythonModel):
         return [BenchScore(score=a.age * 0.1 + a.income * 0.05) for a in model_input]
 
 
+class BenchCostly(tm.PythonModel):
+    """A model whose call has a fixed cost (a network's forward pass, say): 5 ms per call,
+    plus a little per row. What adaptive batching is for."""
+
+    def predict(self, context: object, model_input: list[BenchApplicant]) -> list[BenchScore]:
+        time.sleep(0.005)
+        return [BenchScore(score=sum(ord(c) for c in a.name) * a.income) for a in model_input]
+
+
+TARGETS = {
+    "scorer": "benchmarks.serve_load:BenchScorer",
+    "costly": "benchmarks.serve_load:BenchCostly",
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # Request bodies
 # ---------------------------------------------------------------------------------------------
@@ -127,17 +142,23 @@ def _ping(port: int) -> bool:
 
 
 def start_server(
-    port: int, log_path: Path, workers: int | None, timeout: float
+    port: int,
+    log_path: Path,
+    workers: int | None,
+    timeout: float,
+    target: str = TARGETS["scorer"],
+    extra: list[str] | None = None,
 ) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
         "typedmodel",
         "serve",
-        "benchmarks.serve_load:BenchScorer",
+        target,
         "--port",
         str(port),
         "--no-access-log",
+        *(extra or []),
     ]
     if workers is not None:
         command += ["--workers", str(workers)]
@@ -230,6 +251,106 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+@dataclass
+class Run:
+    """One load run's figures."""
+
+    results: Results
+    elapsed: float
+    requests: int
+    log: str
+
+    @property
+    def answered(self) -> int:
+        return sum(self.results.statuses.values())
+
+    @property
+    def throughput(self) -> float:
+        return self.answered / self.elapsed
+
+    def latency_ms(self, q: float) -> float:
+        return _percentile([s * 1000 for s in self.results.latencies], q)
+
+
+def load(
+    plan: list[tuple[bytes, int]],
+    *,
+    clients: int,
+    workers: int | None,
+    timeout: float,
+    request_timeout: float,
+    target: str = TARGETS["scorer"],
+    extra: list[str] | None = None,
+) -> Run:
+    """Start a server, send `plan` from `clients` connections, stop it."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="typedmodel-load-") as tmp:
+        log_path = Path(tmp) / "server.log"
+        proc = start_server(port, log_path, workers, timeout=60, target=target, extra=extra)
+        results = Results()
+        next_index = [0]
+        try:
+            started = time.perf_counter()
+            deadline = time.monotonic() + timeout
+            threads = [
+                threading.Thread(
+                    target=_client,
+                    args=(port, plan, next_index, results, deadline, request_timeout),
+                    daemon=True,
+                )
+                for _ in range(clients)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=max(0.0, deadline - time.monotonic()) + request_timeout)
+            elapsed = time.perf_counter() - started
+        finally:
+            stop_server(proc)
+        log = log_path.read_text(encoding="utf-8", errors="replace")
+    return Run(results, elapsed, len(plan), log)
+
+
+def compare_batching(args: argparse.Namespace) -> int:
+    """The costly model under 32 single-row clients, without and with batching. The model
+    runs one call at a time (``--workers 1`` unless given), as a model on one GPU does."""
+    valid, _ = _bodies(1, variants=16, seed=args.seed)
+    plan = [(valid[i % len(valid)], 200) for i in range(args.requests)]
+    common = {"clients": 32, "workers": args.workers or 1, "timeout": args.timeout}
+    plain = load(plan, **common, request_timeout=args.request_timeout, target=TARGETS["costly"])
+    latency = args.max_latency_ms
+    joined = load(
+        plan,
+        **common,
+        request_timeout=args.request_timeout,
+        target=TARGETS["costly"],
+        extra=[
+            "--max-batch-size",
+            str(args.max_batch_size or 64),
+            "--max-latency-ms",
+            str(latency),
+        ],
+    )
+    ratio = joined.throughput / plain.throughput
+    bound = latency + 5.0 + 5.0  # the wait, one call's fixed cost, and its rows' share
+    print(f"machine:     {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(
+        f"run:         {args.requests} single-row requests, 32 clients, model: 5 ms per call, "
+        f"--workers {common['workers']}"
+    )
+    for name, run in (("unbatched", plain), ("batched", joined)):
+        print(
+            f"{name:<12} {run.throughput:.0f} requests/s, p50 {run.latency_ms(0.5):.1f} ms, "
+            f"p99 {run.latency_ms(0.99):.1f} ms, statuses {dict(run.results.statuses)}"
+        )
+    print(f"ratio:       {ratio:.1f}x (target >= 5x)")
+    print(
+        f"p99 bound:   {joined.latency_ms(0.99):.1f} ms vs max-latency + one call ~{bound:.0f} ms"
+    )
+    bad = any(r.results.wrong or r.answered != r.requests for r in (plain, joined))
+    return 1 if bad else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
@@ -237,12 +358,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=32, help="rows per request")
     parser.add_argument("--invalid", type=float, default=0.1, help="share of invalid requests")
     parser.add_argument("--workers", type=int, default=None, help="the server's --workers")
+    parser.add_argument("--model", choices=sorted(TARGETS), default="scorer")
+    parser.add_argument("--max-batch-size", type=int, default=None, help="the server's")
+    parser.add_argument("--max-latency-ms", type=float, default=5.0, help="the server's")
+    parser.add_argument(
+        "--compare-batching",
+        action="store_true",
+        help="the costly model, 32 single-row clients, without and with batching",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="bound on the whole run (s)")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="per request (s)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.clients < 1 or args.requests < 1 or args.rows < 1 or not 0 <= args.invalid <= 1:
         parser.error("--clients, --requests and --rows must be >= 1; --invalid in [0, 1]")
+    if args.compare_batching:
+        return compare_batching(args)
 
     valid, invalid = _bodies(args.rows, variants=16, seed=args.seed)
     plan = [
@@ -251,33 +382,25 @@ def main(argv: list[str] | None = None) -> int:
         else (valid[i % len(valid)], 200)
         for i in range(args.requests)
     ]
-    port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="typedmodel-load-") as tmp:
-        log_path = Path(tmp) / "server.log"
-        proc = start_server(port, log_path, args.workers, timeout=60)
-        results = Results()
-        next_index = [0]
-        try:
-            started = time.perf_counter()
-            deadline = time.monotonic() + args.timeout
-            threads = [
-                threading.Thread(
-                    target=_client,
-                    args=(port, plan, next_index, results, deadline, args.request_timeout),
-                    daemon=True,
-                )
-                for _ in range(args.clients)
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=max(0.0, deadline - time.monotonic()) + args.request_timeout)
-            elapsed = time.perf_counter() - started
-        finally:
-            stop_server(proc)
-        log = log_path.read_text(encoding="utf-8", errors="replace")
-
-    answered = sum(results.statuses.values())
+    extra = []
+    if args.max_batch_size is not None:
+        extra = [
+            "--max-batch-size",
+            str(args.max_batch_size),
+            "--max-latency-ms",
+            str(args.max_latency_ms),
+        ]
+    run = load(
+        plan,
+        clients=args.clients,
+        workers=args.workers,
+        timeout=args.timeout,
+        request_timeout=args.request_timeout,
+        target=TARGETS[args.model],
+        extra=extra,
+    )
+    results, elapsed, log = run.results, run.elapsed, run.log
+    answered = run.answered
     unanswered = args.requests - answered  # includes requests never sent before the deadline
     server_errors = sum(n for status, n in results.statuses.items() if status >= 500)
     latencies_ms = [s * 1000 for s in results.latencies]

@@ -31,6 +31,18 @@ def call(
     chunks: int = 1,
 ) -> Reply:
     """One HTTP request through the ASGI app, the body sent in `chunks` messages."""
+    return asyncio.run(request(app, method, path, body, headers, chunks))
+
+
+async def request(
+    app: Any,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    chunks: int = 1,
+) -> Reply:
+    """`call` on a running event loop (concurrent requests: ``asyncio.gather``)."""
     if headers is None:
         headers = {"content-type": JSON}
     size = max(1, math.ceil(len(body) / chunks))
@@ -61,7 +73,7 @@ def call(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    await app(scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     found = {k.decode(): v.decode() for k, v in start["headers"]}
     data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")

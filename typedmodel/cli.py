@@ -196,6 +196,8 @@ def _serve_command(args: argparse.Namespace) -> int:
         protocol=args.protocol,
         name=args.name,
         version=args.model_version,
+        max_batch_size=args.max_batch_size,
+        max_latency_ms=args.max_latency_ms,
     )
     return 0
 
@@ -329,6 +331,19 @@ def _parser() -> argparse.ArgumentParser:
         "--version",
         dest="model_version",
         help="the model's version in the v2 routes (default: none, and any version is accepted)",
+    )
+    srv.add_argument(
+        "--max-batch-size",
+        type=_at_least(1),
+        default=None,
+        help="join the valid rows of concurrent requests into one predict call of up to N "
+        "rows (default: off; each request is still validated and answered on its own)",
+    )
+    srv.add_argument(
+        "--max-latency-ms",
+        type=float,
+        default=5.0,
+        help="how long the first request of a joined call waits for others (default: 5)",
     )
     srv.add_argument("--no-access-log", action="store_true", help="don't log every request")
     srv.set_defaults(run=_serve_command)

@@ -43,6 +43,8 @@ class Options:
     strict: bool = False
     validate_output: bool = True
     hide_input: bool = False
+    batching: bool = True  # whether a server may join concurrent requests into one call
+    max_batch_size: int | None = None  # the most rows of one joined call (None: the server's)
 
 
 class Call(NamedTuple):
@@ -415,6 +417,8 @@ def typed(
     strict: bool = False,
     validate_output: bool = True,
     hide_input: bool = False,
+    batching: bool = True,
+    max_batch_size: int | None = None,
 ) -> Callable[[T], T]: ...
 
 
@@ -426,6 +430,8 @@ def typed(
     strict: bool = False,
     validate_output: bool = True,
     hide_input: bool = False,
+    batching: bool = True,
+    max_batch_size: int | None = None,
 ) -> Any:
     """Wrap ``predict`` (of a class, or a bare function) so batches are validated first.
 
@@ -435,6 +441,10 @@ def typed(
         strict: pydantic strict mode (no ``"3"`` -> 3).
         validate_output: validate predict's output against its return hint.
         hide_input: leave input values out of issues (sensitive data).
+        batching: whether a server started with ``max_batch_size`` may join concurrent
+            requests into one call of this predict (False: each request is its own call).
+        max_batch_size: the most rows this predict takes in one joined call (the server's
+            limit applies when it is lower).
 
     Examples:
         >>> import typedmodel as tm
@@ -444,7 +454,9 @@ def typed(
         >>> lengths(["ab", "c"])
         [2, 1]
     """
-    options = Options(signature, strict, validate_output, hide_input)
+    if max_batch_size is not None and max_batch_size < 1:
+        raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
+    options = Options(signature, strict, validate_output, hide_input, batching, max_batch_size)
     localns = caller_namespace(1)
 
     def apply(target: Any) -> Any:

@@ -48,6 +48,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess with
     ) from _exc
 
 from typedmodel.errors import ValidationError
+from typedmodel.serve.batching import Batcher, batchable
 from typedmodel.serve.endpoint import Endpoint, endpoint_of
 from typedmodel.serve.mlflow_protocol import answer, parse_request
 from typedmodel.serve.v2_protocol import decode, encode, model_metadata
@@ -74,6 +76,7 @@ __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_TIMEOUT", "create_app", "run"]
 DEFAULT_MAX_BODY_BYTES = 50 * 2**20
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_ISSUES = 100
+DEFAULT_MAX_LATENCY_MS = 5.0
 PROTOCOLS = ("mlflow", "v2", "both")
 
 logger = logging.getLogger("typedmodel.serve")
@@ -86,6 +89,16 @@ logger = logging.getLogger("typedmodel.serve")
 
 class _TooLarge(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A request checked and waiting for its joined call: what writes its answer."""
+
+    data: Any
+    params: Any
+    write: Callable[[Any], bytes]  # the 200 body for this request's output
+    fail: Callable[[str, Exception], bytes]  # a 500 body
 
 
 def _error_body(code: str, message: str, issues: list[Any] | None = None) -> bytes:
@@ -160,8 +173,21 @@ class _Server:
         max_issues: int = DEFAULT_MAX_ISSUES,
         name: str = "model",
         version: str | None = None,
+        max_batch_size: int | None = None,
+        max_latency_ms: float = DEFAULT_MAX_LATENCY_MS,
     ) -> None:
+        # Import what the validators import lazily now, on this thread: worker threads
+        # importing pandas at once can get it half-initialised (the import-deadlock guard).
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+
         self.endpoint = endpoint
+        self.batcher: Batcher | None = None
+        compiled = endpoint.compiled
+        if max_batch_size is not None and batchable(compiled):
+            own = compiled.options.max_batch_size
+            rows = min(max_batch_size, own) if own is not None else max_batch_size
+            self.batcher = Batcher(self._joined, max_rows=rows, max_latency=max_latency_ms / 1000)
         self.name = name
         self.model_version = version
         self.timeout = timeout
@@ -169,6 +195,13 @@ class _Server:
         self.max_body_bytes = max_body_bytes
         self.show_inputs = show_inputs
         self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="typedmodel-predict")
+        # Joined calls run in a pool of their own, so that a long call never holds up the
+        # checking of the requests that will join the next one.
+        self.model_executor = (
+            ThreadPoolExecutor(max_workers, thread_name_prefix="typedmodel-joined")
+            if self.batcher is not None
+            else None
+        )
         self._rendered: dict[tuple[str, str | None], str] = {}
 
     # -- POST /invocations ----------------------------------------------------------------------
@@ -179,7 +212,7 @@ class _Server:
     async def _answer(
         self,
         request: Request,
-        handler: Callable[..., tuple[int, bytes]],
+        handler: Callable[..., tuple[int, bytes] | _Ready],
         *,
         v2: bool,
         context: Any = None,
@@ -210,9 +243,13 @@ class _Server:
             return Response(status_code=400)  # nobody is listening for the answer
         loop = asyncio.get_running_loop()
         call = functools.partial(handler, body, kind, loop, context)
-        work = loop.run_in_executor(self.executor, call)
+
+        async def respond() -> tuple[int, bytes]:
+            result = await loop.run_in_executor(self.executor, call)
+            return await self._batched(result) if isinstance(result, _Ready) else result
+
         try:
-            status, payload = await asyncio.wait_for(work, self.timeout)
+            status, payload = await asyncio.wait_for(respond(), self.timeout)
         except TimeoutError:
             # A thread can't be interrupted: predict runs on to its end, holding its worker,
             # and its answer is dropped. The client hears now.
@@ -220,6 +257,29 @@ class _Server:
             msg = f"The request took longer than this server's limit of {self.timeout} s"
             return _v2_error(503, msg) if v2 else _error(503, "TIMEOUT", msg)
         return Response(payload, status_code=status, media_type=JSON_TYPE)
+
+    async def _batched(self, ready: _Ready) -> tuple[int, bytes]:
+        """Predict a checked request in a joined call, then write its own answer."""
+        assert self.batcher is not None
+        try:
+            output = await self.batcher.submit(ready.data, ready.params)
+        except ValidationError as exc:  # the joined output doesn't fit the return hint
+            logger.error("predict's output is invalid: %s", exc.errors(include_input=False))
+            return 500, ready.fail("The model's output does not fit its signature", exc)
+        except Exception as exc:
+            logger.error("predict raised %s in a joined call", type(exc).__name__, exc_info=exc)
+            return 500, ready.fail(f"The model raised {type(exc).__name__}", exc)
+        try:
+            return 200, ready.write(output)
+        except (TypeError, ValueError, RecursionError) as exc:
+            logger.exception("predict's output can't be written as JSON")
+            return 500, ready.fail("The model's output can't be written as JSON", exc)
+
+    async def _joined(self, data: Any, params: Any) -> Any:
+        """One joined call of predict, in the worker pool; its output validated."""
+        loop = asyncio.get_running_loop()
+        pool = self.model_executor
+        return await loop.run_in_executor(pool, self.endpoint.predict, data, params, loop)
 
     async def _read_body(self, request: Request) -> bytes:
         """The whole body, counted while it streams in: `_TooLarge` past the limit."""
@@ -251,7 +311,7 @@ class _Server:
         kind: str,
         loop: asyncio.AbstractEventLoop | None = None,
         context: Any = None,
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes] | _Ready:
         """Parse, validate, predict and write the answer (runs in the worker pool)."""
         endpoint = self.endpoint
         try:
@@ -265,6 +325,8 @@ class _Server:
             return 400, _invalid(exc, show_inputs=self.show_inputs, max_issues=self.max_issues)
         except BadRequest as exc:
             return 400, _bad_request(exc.msg, exc.type)
+        if self.batcher is not None:
+            return _Ready(data, params, answer, self._model_error)
         try:
             output = endpoint.predict(data, params, loop)
         except ValidationError as exc:  # the output doesn't fit the return hint
@@ -331,7 +393,7 @@ class _Server:
         kind: str,
         loop: asyncio.AbstractEventLoop | None = None,
         context: Any = None,
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes] | _Ready:
         """`handle` for an ``/infer`` body: tensors in, tensors out."""
         endpoint = self.endpoint
         try:
@@ -345,6 +407,13 @@ class _Server:
         except BadRequest as exc:
             issue: dict[str, Any] = {"row": None, "loc": [], "type": exc.type, "msg": exc.msg}
             return 400, _v2_body(exc.msg, [issue])
+        if self.batcher is not None:
+            name, version = self.name, self.model_version
+
+            def write(output: Any) -> bytes:
+                return encode(output, endpoint.signature, name, version, request_id)
+
+            return _Ready(data, params, write, self._v2_model_error)
         try:
             output = endpoint.predict(data, params, loop)
         except ValidationError as exc:
@@ -447,6 +516,8 @@ def create_app(
     protocol: str = "both",
     name: str | None = None,
     version: str | None = None,
+    max_batch_size: int | None = None,
+    max_latency_ms: float = DEFAULT_MAX_LATENCY_MS,
 ) -> Starlette:
     """The ASGI app serving one model (the model is loaded here, before the app exists).
 
@@ -471,6 +542,11 @@ def create_app(
             or function name).
         version: the model's version in the V2 routes (default: none, and any version in a
             route is accepted).
+        max_batch_size: join the valid rows of concurrent requests with equal params into one
+            predict call of up to this many rows (None: every request is its own call). Each
+            request is still validated, and answered, on its own. Only for models whose output
+            is a list of rows, and not opted out (``@typed(batching=False)``).
+        max_latency_ms: how long the first request of a joined call waits for others.
 
     Raises:
         TypedModelError: for a model the server can't validate requests for (untyped and
@@ -488,6 +564,10 @@ def create_app(
         raise ValueError(f"max_body_bytes must be >= 0, got {max_body_bytes}")
     if max_issues < 1:
         raise ValueError(f"max_issues must be >= 1, got {max_issues}")
+    if max_batch_size is not None and max_batch_size < 1:
+        raise ValueError(f"max_batch_size must be >= 1 or None, got {max_batch_size}")
+    if not max_latency_ms >= 0:
+        raise ValueError(f"max_latency_ms must be >= 0, got {max_latency_ms}")
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {list(PROTOCOLS)}, got {protocol!r}")
     if timeout is not None and not timeout > 0:
@@ -503,7 +583,11 @@ def create_app(
         max_issues=max_issues,
         name=name if name is not None else _model_name(model_or_path),
         version=version,
+        max_batch_size=max_batch_size,
+        max_latency_ms=max_latency_ms,
     )
+    if max_batch_size is not None and server.batcher is None:
+        logger.info("batching is off: the model's output is not a list of rows, or it opted out")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -511,6 +595,8 @@ def create_app(
             yield
         finally:  # uvicorn has let the requests in flight finish before this runs
             server.executor.shutdown(wait=True)
+            if server.model_executor is not None:
+                server.model_executor.shutdown(wait=True)
 
     routes = [
         Route("/ping", server.ping, methods=["GET"]),
@@ -558,6 +644,8 @@ def run(
     protocol: str = "both",
     name: str | None = None,
     version: str | None = None,
+    max_batch_size: int | None = None,
+    max_latency_ms: float = DEFAULT_MAX_LATENCY_MS,
 ) -> None:
     """Serve a model with uvicorn until SIGTERM or Ctrl-C (requests in flight finish first).
 
@@ -586,6 +674,8 @@ def run(
         protocol=protocol,
         name=name,
         version=version,
+        max_batch_size=max_batch_size,
+        max_latency_ms=max_latency_ms,
     )
     log_config = json.loads(json.dumps(LOGGING_CONFIG))  # a deep copy of uvicorn's
     log_config["loggers"]["typedmodel"] = {

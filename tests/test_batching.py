@@ -1,0 +1,129 @@
+"""Adaptive batching: concurrent requests joined into one predict call, each answered as if
+alone; a failing joined call fails only its own requests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+from typing import Any
+
+import pydantic
+import pytest
+
+import typedmodel as tm
+from tests.asgi import Reply, request
+from typedmodel.serve import create_app
+
+
+class Item(pydantic.BaseModel):
+    x: int = pydantic.Field(ge=0)
+    tag: str = ""
+
+
+CALLS: list[int] = []  # rows per predict call
+LOCK = threading.Lock()
+
+
+@tm.typed
+def scale(model_input: list[Item], params: dict[str, float] | None = None) -> list[float]:
+    with LOCK:
+        CALLS.append(len(model_input))
+    if any(item.tag == "poison" for item in model_input):
+        raise ValueError("a poisoned row")
+    factor = (params or {}).get("factor", 1.0)
+    return [item.x * factor for item in model_input]
+
+
+async def _all(app: Any, bodies: list[Any], path: str = "/invocations") -> list[Reply]:
+    return await asyncio.gather(
+        *(request(app, "POST", path, json.dumps(b).encode()) for b in bodies)
+    )
+
+
+def _bodies(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    out = []
+    for _ in range(n):
+        rows = [{"x": rng.randint(0, 50)} for _ in range(rng.randint(1, 4))]
+        kind = rng.random()
+        if kind < 0.25:
+            rows[rng.randrange(len(rows))]["x"] = -1  # invalid: its own 400
+        body: dict[str, Any] = {"inputs": rows}
+        if rng.random() < 0.4:
+            body["params"] = {"factor": rng.choice([2.0, 3.0])}
+        out.append(body)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_joined_answers_equal_unbatched_answers(seed: int) -> None:
+    bodies = _bodies(random.Random(seed), 40)
+    alone = asyncio.run(_all(create_app(scale), bodies))
+    batched_app = create_app(scale, max_batch_size=16, max_latency_ms=30)
+    CALLS.clear()
+    joined = asyncio.run(_all(batched_app, bodies))
+    for body, a, b in zip(bodies, alone, joined, strict=True):
+        assert (b.status, b.json()) == (a.status, a.json()), body
+    valid = sum(r.status == 200 for r in alone)
+    batcher = batched_app.state.typedmodel.batcher
+    assert batcher.calls == len(CALLS)
+    assert len(CALLS) < valid  # requests were joined
+    assert max(CALLS) <= 16
+
+
+def test_a_failing_joined_call_fails_only_its_own_requests() -> None:
+    app = create_app(scale, max_batch_size=64, max_latency_ms=50)
+    same = [{"inputs": [{"x": i}]} for i in range(5)]
+    poison = {"inputs": [{"x": 1, "tag": "poison"}]}
+    other = [{"inputs": [{"x": i}], "params": {"factor": 2.0}} for i in range(3)]
+    replies = asyncio.run(_all(app, [*same, poison, *other]))
+    for reply in replies[:6]:  # joined with the poisoned row: each a 500 naming the error
+        assert reply.status == 500
+        assert reply.json()["message"].startswith("The model raised ValueError")
+    assert [r.json() for r in replies[6:]] == [{"predictions": [i * 2.0]} for i in range(3)]
+
+
+def test_a_request_larger_than_the_limit_is_a_call_of_its_own() -> None:
+    app = create_app(scale, max_batch_size=4, max_latency_ms=20)
+    big = {"inputs": [{"x": i} for i in range(10)]}
+    CALLS.clear()
+    (reply,) = asyncio.run(_all(app, [big]))
+    assert reply.json() == {"predictions": [float(i) for i in range(10)]}
+    assert CALLS == [10]
+
+
+def test_the_v2_protocol_is_joined_too() -> None:
+    app = create_app(scale, max_batch_size=32, max_latency_ms=30)
+    bodies = [
+        {"id": str(i), "inputs": [{"name": "x", "shape": [1], "datatype": "INT64", "data": [i]}]}
+        for i in range(6)
+    ]
+    CALLS.clear()
+    replies = asyncio.run(_all(app, bodies, "/v2/models/scale/infer"))
+    assert [r.json()["id"] for r in replies] == [str(i) for i in range(6)]
+    assert [r.json()["outputs"][0]["data"] for r in replies] == [[float(i)] for i in range(6)]
+    assert len(CALLS) < 6
+
+
+def test_models_opt_out_or_lower_the_limit() -> None:
+    @tm.typed(batching=False)
+    def alone(model_input: list[int]) -> list[int]:
+        return model_input
+
+    @tm.typed(max_batch_size=8)
+    def small(model_input: list[int]) -> list[int]:
+        return model_input
+
+    @tm.typed
+    def total(model_input: list[int]) -> int:  # one value for the batch: nothing to split
+        return sum(model_input)
+
+    assert create_app(alone, max_batch_size=64).state.typedmodel.batcher is None
+    assert create_app(total, max_batch_size=64).state.typedmodel.batcher is None
+    assert create_app(small, max_batch_size=64).state.typedmodel.batcher.max_rows == 8
+    assert create_app(small, max_batch_size=4).state.typedmodel.batcher.max_rows == 4
+    with pytest.raises(ValueError, match="max_batch_size"):
+        create_app(small, max_batch_size=0)
+    with pytest.raises(ValueError, match="max_batch_size"):
+        tm.typed(max_batch_size=0)

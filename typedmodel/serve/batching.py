@@ -1,0 +1,154 @@
+"""Adaptive batching: the valid rows of concurrent requests joined into one ``predict`` call.
+
+Each request is parsed and validated on its own (so each keeps its own issues and its own
+``400``). Its valid batch then waits, on the event loop, for others with equal params: the
+first one starts a clock, and the group is predicted in one call once it holds `max_rows` rows
+or `max_latency` seconds have passed. The output, validated as one batch, is split back by each
+request's row count, in order. A request larger than `max_rows` is a call of its own, never
+split. When the joined call fails, every request in it fails, and no request gets another's
+rows.
+
+Batching applies to models whose output is a list of rows (``-> list[X]``), where one row out
+per row in is checked; a model can opt out with ``@typed(batching=False)`` or take fewer rows
+with ``@typed(max_batch_size=...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from typedmodel.hints import BatchKind
+
+__all__ = ["Batcher", "batchable"]
+
+
+def batchable(compiled: Any) -> bool:
+    """Whether a compiled predict's calls can be joined and split: batches in, a list of rows
+    out, and not opted out."""
+    hints = compiled.hints
+    return bool(
+        compiled.options.batching
+        and hints.input_kind in (BatchKind.LIST, BatchKind.COLUMNAR)
+        and hints.output_kind is BatchKind.LIST
+    )
+
+
+@dataclass
+class _Waiting:
+    data: Any
+    rows: int
+    future: asyncio.Future[Any]
+
+
+@dataclass
+class _Group:
+    params: Any
+    waiting: list[_Waiting] = field(default_factory=list)
+    rows: int = 0
+    timer: asyncio.TimerHandle | None = None
+
+
+class Batcher:
+    """Joins validated batches into calls of `predict` (see the module).
+
+    Args:
+        predict: runs one joined call (in the worker pool) and returns its validated output.
+        max_rows: the most rows of one call.
+        max_latency: seconds the first request of a group waits for others.
+    """
+
+    def __init__(
+        self,
+        predict: Callable[[Any, Any], Awaitable[Any]],
+        *,
+        max_rows: int,
+        max_latency: float,
+    ) -> None:
+        self.predict = predict
+        self.max_rows = max_rows
+        self.max_latency = max_latency
+        self._groups: list[_Group] = []
+        self.calls = 0  # joined calls made, for tests and logs
+
+    async def submit(self, data: Any, params: Any) -> Any:
+        """The output rows for `data`, predicted with whatever joins it."""
+        rows = len(data)
+        loop = asyncio.get_running_loop()
+        if rows >= self.max_rows:  # a call of its own
+            self.calls += 1
+            return await self.predict(data, params)
+        group = self._group(params, rows)
+        waiting = _Waiting(data, rows, loop.create_future())
+        group.waiting.append(waiting)
+        group.rows += rows
+        if group.rows >= self.max_rows:
+            self._flush(group)
+        elif group.timer is None:
+            group.timer = loop.call_later(self.max_latency, self._flush, group)
+        return await waiting.future
+
+    def _group(self, params: Any, rows: int) -> _Group:
+        """The open group with equal params and room for `rows`, else a new one."""
+        for group in self._groups:
+            if _equal(group.params, params) and group.rows + rows <= self.max_rows:
+                return group
+        group = _Group(params)
+        self._groups.append(group)
+        return group
+
+    def _flush(self, group: _Group) -> None:
+        if group not in self._groups:
+            return  # flushed already (full before its timer fired)
+        self._groups.remove(group)
+        if group.timer is not None:
+            group.timer.cancel()
+        self.calls += 1
+        asyncio.get_running_loop().create_task(self._run(group))
+
+    async def _run(self, group: _Group) -> None:
+        waiting = group.waiting
+        try:
+            output = await self.predict(_join([w.data for w in waiting]), group.params)
+            parts = _split(output, [w.rows for w in waiting])
+        except BaseException as exc:  # every request of the call fails, with the same error
+            for w in waiting:
+                if not w.future.done():
+                    w.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for w, part in zip(waiting, parts, strict=True):
+            if not w.future.done():  # its request may have timed out
+                w.future.set_result(part)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # params that can't be compared: never joined
+        return a is b
+
+
+def _join(batches: list[Any]) -> Any:
+    if len(batches) == 1:
+        return batches[0]
+    first = batches[0]
+    if isinstance(first, list):
+        return [row for batch in batches for row in batch]
+    import pandas as pd
+
+    if isinstance(first, pd.DataFrame):
+        return pd.concat(batches, ignore_index=True)
+    raise TypeError(f"batches of {type(first).__name__} can't be joined")
+
+
+def _split(output: Any, counts: list[int]) -> list[Any]:
+    """`output` (one row per joined row, as the output check has made sure) cut by `counts`."""
+    parts, start = [], 0
+    for count in counts:
+        parts.append(output[start : start + count])
+        start += count
+    return parts
