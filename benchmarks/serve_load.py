@@ -358,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=32, help="rows per request")
     parser.add_argument("--invalid", type=float, default=0.1, help="share of invalid requests")
     parser.add_argument("--workers", type=int, default=None, help="the server's --workers")
+    parser.add_argument("--processes", type=int, default=1, help="the server's --processes")
     parser.add_argument("--model", choices=sorted(TARGETS), default="scorer")
     parser.add_argument("--max-batch-size", type=int, default=None, help="the server's")
     parser.add_argument("--max-latency-ms", type=float, default=5.0, help="the server's")
@@ -382,9 +383,9 @@ def main(argv: list[str] | None = None) -> int:
         else (valid[i % len(valid)], 200)
         for i in range(args.requests)
     ]
-    extra = []
+    extra = ["--processes", str(args.processes)]
     if args.max_batch_size is not None:
-        extra = [
+        extra += [
             "--max-batch-size",
             str(args.max_batch_size),
             "--max-latency-ms",
@@ -408,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"python:      {platform.python_version()}; typedmodel {tm.__version__}")
     print(
         f"run:         {args.requests} requests x {args.rows} rows, {args.clients} clients, "
-        f"{args.invalid:.0%} invalid, server --workers {args.workers or 'default'}"
+        f"{args.invalid:.0%} invalid, server --workers {args.workers or 'default'} "
+        f"--processes {args.processes}"
     )
     print(f"elapsed:     {elapsed:.2f} s")
     print(

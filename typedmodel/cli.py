@@ -183,7 +183,8 @@ def _serve_command(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"typedmodel: error: {exc}", file=sys.stderr)
         return 2
-    model = _resolve(args.target)
+    # Several processes load the model each, from the target; one process loads it here.
+    model = args.target if args.processes > 1 else _resolve(args.target)
     serve.run(
         model,
         host=args.host,
@@ -198,6 +199,7 @@ def _serve_command(args: argparse.Namespace) -> int:
         version=args.model_version,
         max_batch_size=args.max_batch_size,
         max_latency_ms=args.max_latency_ms,
+        processes=args.processes,
     )
     return 0
 
@@ -331,6 +333,13 @@ def _parser() -> argparse.ArgumentParser:
         "--version",
         dest="model_version",
         help="the model's version in the v2 routes (default: none, and any version is accepted)",
+    )
+    srv.add_argument(
+        "--processes",
+        type=_at_least(1),
+        default=1,
+        help="worker processes, each loading the model once (default: 1); for a CPU-bound "
+        "Python model, which threads can't run in parallel",
     )
     srv.add_argument(
         "--max-batch-size",

@@ -493,7 +493,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def _model_name(model_or_path: Any) -> str:
     """A model's default name in the V2 routes: its directory's, or its class's or function's."""
     if isinstance(model_or_path, (str, os.PathLike)):
-        return Path(model_or_path).resolve().name
+        text = os.fspath(model_or_path)
+        if ":" in text and not Path(text).is_dir():  # module:attribute
+            return text.rpartition(":")[2].rpartition(".")[2]
+        return Path(text).resolve().name
     path = getattr(model_or_path, "path", None)  # a LoadedModel
     if isinstance(path, Path):
         return path.resolve().name
@@ -646,12 +649,15 @@ def run(
     version: str | None = None,
     max_batch_size: int | None = None,
     max_latency_ms: float = DEFAULT_MAX_LATENCY_MS,
+    processes: int = 1,
 ) -> None:
     """Serve a model with uvicorn until SIGTERM or Ctrl-C (requests in flight finish first).
 
-    `workers` threads run ``predict`` in this one process (see `create_app`'s
-    ``max_workers``). The default bind is loopback only: pass ``host="0.0.0.0"`` to listen on
-    every interface.
+    `workers` threads run ``predict`` in each process (see `create_app`'s ``max_workers``).
+    `processes` > 1 starts that many uvicorn worker processes, each loading the model once
+    (for a CPU-bound Python model, which threads can't run in parallel); the model is then
+    named by a directory or ``module:attribute`` string, which each process loads. The
+    default bind is loopback only: pass ``host="0.0.0.0"`` to listen on every interface.
 
     Examples:
         >>> from typedmodel.serve import run
@@ -665,22 +671,62 @@ def run(
             f'typedmodel serve needs the serve extra ({exc}): pip install "typedmodel[serve]"'
         ) from exc
 
-    app = create_app(
-        model_or_path,
-        max_body_bytes=max_body_bytes,
-        show_inputs=show_inputs,
-        max_workers=workers,
-        timeout=timeout,
-        protocol=protocol,
-        name=name,
-        version=version,
-        max_batch_size=max_batch_size,
-        max_latency_ms=max_latency_ms,
-    )
+    options: dict[str, Any] = {
+        "max_body_bytes": max_body_bytes,
+        "show_inputs": show_inputs,
+        "max_workers": workers,
+        "timeout": timeout,
+        "protocol": protocol,
+        "name": name,
+        "version": version,
+        "max_batch_size": max_batch_size,
+        "max_latency_ms": max_latency_ms,
+    }
+    if processes < 1:
+        raise ValueError(f"processes must be >= 1, got {processes}")
+    app: Any
+    if processes == 1:
+        app = create_app(model_or_path, **options)
+    else:
+        if not isinstance(model_or_path, (str, os.PathLike)):
+            raise TypeError(
+                "several processes load the model each: name it by its directory or "
+                "'module:attribute', not by an object"
+            )
+        if options["name"] is None:
+            options["name"] = _model_name(model_or_path)
+        # Each worker process builds its app from this (uvicorn imports the factory there).
+        os.environ[_APP_ENV] = json.dumps({"target": os.fspath(model_or_path), **options})
+        create_app(_resolve_target(os.fspath(model_or_path)), **options)  # fail here, not N times
+        app = f"{__name__}:{_app_from_env.__name__}"
     log_config = json.loads(json.dumps(LOGGING_CONFIG))  # a deep copy of uvicorn's
     log_config["loggers"]["typedmodel"] = {
         "handlers": ["default"],
         "level": "INFO",
         "propagate": False,
     }
-    uvicorn.run(app, host=host, port=port, log_config=log_config, access_log=access_log)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=log_config,
+        access_log=access_log,
+        workers=processes if processes > 1 else None,
+        factory=processes > 1,
+    )
+
+
+_APP_ENV = "TYPEDMODEL_SERVE_APP"
+
+
+def _resolve_target(target: str) -> Any:
+    from typedmodel.cli import _resolve
+
+    return _resolve(target)
+
+
+def _app_from_env() -> Starlette:
+    """The app of one worker process of `run(processes=N)`: the model loaded here."""
+    config = json.loads(os.environ[_APP_ENV])
+    target = config.pop("target")
+    return create_app(_resolve_target(target), **config)
