@@ -116,6 +116,30 @@ def _bodies(rows: int, variants: int, seed: int) -> tuple[list[bytes], list[byte
     return valid, invalid
 
 
+def _as_v2(body: bytes) -> bytes:
+    """An MLflow request body as the same rows in V2 tensors, one per column."""
+    data = json.loads(body)
+    rows = data.get("inputs") or data.get("instances") or data.get("dataframe_records")
+    if rows is None:
+        split = data["dataframe_split"]
+        rows = [dict(zip(split["columns"], r, strict=True)) for r in split["data"]]
+    kinds = {"name": "BYTES", "age": "INT64", "income": "FP64", "note": "BYTES"}
+    tensors = []
+    for column, datatype in kinds.items():
+        values = [r.get(column) for r in rows]
+        if column == "note" and all(v is None for v in values):
+            continue
+        if column == "note":
+            values = [v or "" for v in values]
+        if column == "age" and any(not isinstance(v, int) or isinstance(v, bool) for v in values):
+            datatype = "BYTES"  # a bad age: not an INT64 (the 400 is the decoder's)
+            values = [str(v) for v in values]
+        tensors.append(
+            {"name": column, "shape": [len(values)], "datatype": datatype, "data": values}
+        )
+    return json.dumps({"inputs": tensors}).encode()
+
+
 # ---------------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------------
@@ -211,6 +235,7 @@ def _client(
     results: Results,
     deadline: float,
     request_timeout: float,
+    path: str = "/invocations",
 ) -> None:
     headers = {"Content-Type": "application/json"}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=request_timeout)
@@ -224,7 +249,7 @@ def _client(
             body, expected = plan[i]
             started = time.perf_counter()
             try:
-                conn.request("POST", "/invocations", body, headers)
+                conn.request("POST", path, body, headers)
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -281,6 +306,7 @@ def load(
     request_timeout: float,
     target: str = TARGETS["scorer"],
     extra: list[str] | None = None,
+    path: str = "/invocations",
 ) -> Run:
     """Start a server, send `plan` from `clients` connections, stop it."""
     port = _free_port()
@@ -295,7 +321,7 @@ def load(
             threads = [
                 threading.Thread(
                     target=_client,
-                    args=(port, plan, next_index, results, deadline, request_timeout),
+                    args=(port, plan, next_index, results, deadline, request_timeout, path),
                     daemon=True,
                 )
                 for _ in range(clients)
@@ -359,6 +385,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--invalid", type=float, default=0.1, help="share of invalid requests")
     parser.add_argument("--workers", type=int, default=None, help="the server's --workers")
     parser.add_argument("--processes", type=int, default=1, help="the server's --processes")
+    parser.add_argument(
+        "--protocol",
+        choices=["mlflow", "v2"],
+        default="mlflow",
+        help="send MLflow's request forms to /invocations, or V2 tensors to /v2/.../infer",
+    )
     parser.add_argument("--model", choices=sorted(TARGETS), default="scorer")
     parser.add_argument("--max-batch-size", type=int, default=None, help="the server's")
     parser.add_argument("--max-latency-ms", type=float, default=5.0, help="the server's")
@@ -377,6 +409,10 @@ def main(argv: list[str] | None = None) -> int:
         return compare_batching(args)
 
     valid, invalid = _bodies(args.rows, variants=16, seed=args.seed)
+    path = "/invocations"
+    if args.protocol == "v2":
+        valid, invalid = [_as_v2(b) for b in valid], [_as_v2(b) for b in invalid]
+        path = f"/v2/models/{TARGETS[args.model].rpartition(':')[2]}/infer"
     plan = [
         (invalid[i % len(invalid)], 400)
         if _is_invalid(i, args.invalid)
@@ -399,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         request_timeout=args.request_timeout,
         target=TARGETS[args.model],
         extra=extra,
+        path=path,
     )
     results, elapsed, log = run.results, run.elapsed, run.log
     answered = run.answered

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -185,8 +186,27 @@ def _tensor(tensor: Any, i: int, default_content: Any) -> tuple[str, Any]:
         )
     own = tensor.get("parameters") or {}
     content = own.get("content_type", default_content) if isinstance(own, Mapping) else None
-    values = [_value(v, datatype, content, (*where, j)) for j, v in enumerate(flat)]
+    values = _plainly(flat, datatype, content)
+    if values is None:  # the values one by one, each issue naming its place
+        values = [_value(v, datatype, content, (*where, j)) for j, v in enumerate(flat)]
     return name, (values, shape, datatype)
+
+
+def _plainly(flat: list[Any], datatype: str, content: Any) -> list[Any] | None:
+    """`flat` as it is, when one pass shows every value is plainly of `datatype` (the common
+    case, a request's hot path); else None."""
+    kinds = {type(v) for v in flat}
+    if datatype == "BYTES":
+        return flat if kinds <= {str} and content not in ("base64", "datetime") else None
+    if datatype == "BOOL":
+        return flat if kinds <= {bool} else None
+    if datatype == "FP64":
+        return flat if kinds <= {float} else None  # ints: held exactly? one by one
+    kind = np.dtype(_NUMPY[datatype])
+    if kind.kind in "iu" and kinds <= {int} and flat:
+        info = np.iinfo(kind)
+        return flat if info.min <= min(flat) and max(flat) <= info.max else None
+    return None
 
 
 def _flatten(data: Any, where: tuple[Any, ...]) -> list[Any]:
@@ -263,12 +283,19 @@ def _batch(decoded: Mapping[str, Any], schema: Schema) -> Any:
             return next(iter(arrays.values()))  # one tensor: the array, as MLflow's inputs form
         return arrays
     columns = {n: _column(v, s) for n, (v, s, _) in decoded.items()}
-    named = _columns(schema, UNNAMED_INPUT)
-    if len(named) == 1 and not schema.has_input_names() and len(columns) == 1:
-        only = schema.inputs[0]
-        if not (isinstance(only, ColSpec) and isinstance(only.type, Object)):
+    only = schema.inputs[0] if len(schema.inputs) == 1 else None
+    if isinstance(only, ColSpec) and only.name is None:
+        if isinstance(only.type, Object):  # list[Row]: rows, as MLflow's records form is
+            lengths = {len(c) for c in columns.values()}
+            if len(lengths) == 1:
+                names = list(columns)
+                return [
+                    dict(zip(names, row, strict=True))
+                    for row in zip(*columns.values(), strict=True)
+                ]
+        elif len(columns) == 1:
             return next(iter(columns.values()))  # list[X]: the one tensor, whatever its name
-    return columns
+    return columns  # columns of different lengths: the validator says so
 
 
 def _array(values: list[Any], shape: list[int], datatype: str) -> Any:
@@ -304,8 +331,8 @@ def encode(
     out: dict[str, Any] = {"model_name": name, "model_version": version}
     if request_id is not None:
         out["id"] = request_id
-    out["outputs"] = _outputs(output, signature.outputs)
-    return dumps(out).encode("utf-8")
+    out["outputs"] = _outputs(output, signature.outputs)  # plain JSON values already
+    return json.dumps(out, allow_nan=False).encode("utf-8")
 
 
 def _outputs(output: Any, schema: Schema | None) -> list[dict[str, Any]]:
@@ -314,7 +341,7 @@ def _outputs(output: Any, schema: Schema | None) -> list[dict[str, Any]]:
         if schema is not None and schema.is_tensor_spec() and schema.inputs[0].name:
             name = str(schema.inputs[0].name)
         datatype = _BY_NUMPY.get(output.dtype.name, "BYTES")
-        return [_out(name, datatype, list(output.shape), output.ravel().tolist())]
+        return [_out(name, datatype, list(output.shape), jsonable(output.ravel().tolist()))]
     named = _columns(schema, UNNAMED_OUTPUT) if schema is not None else []
     rows = jsonable(output)
     if isinstance(rows, Mapping):  # a dict of columns (a DataFrame is written as records)
