@@ -760,3 +760,24 @@ def test_checking_stops_at_the_issue_limit_on_the_columnar_path() -> None:
     body = post(create_app(predict, max_issues=5), {"inputs": {"i": ["x"] * 1000}}).json()
     assert [issue["row"] for issue in body["issues"]] == [0, 1, 2, 3, 4]
     assert body["stopped"] is True
+
+
+def test_a_float16_tensor_refuses_values_beyond_its_range() -> None:
+    enforcer = SchemaEnforcer(tm.Schema([tm.TensorSpec("float16", (-1,))]))
+    assert enforcer.validate([65504.0, 65519.0]).tolist() == [65504.0, 65504.0]
+    for values in ([65520.0], np.array([-1e6])):
+        exc = _refused(lambda v=values: enforcer.validate(v))
+        assert [i.type for i in exc.issues] == ["number_range"]
+
+
+def test_bytes_written_as_json_read_back_as_the_same_bytes() -> None:
+    from typedmodel._json import jsonable
+
+    @tm.typed
+    def echo(model_input: list[bytes]) -> list[bytes]:
+        return model_input
+
+    raw = [b"\xfb\xff", bytes(range(256))]
+    written = jsonable(echo(raw))
+    assert written[0] == "+/8="  # the standard alphabet, as MLflow writes it
+    assert echo(written) == raw

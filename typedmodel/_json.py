@@ -11,6 +11,7 @@ NaT as ``null``. A pydantic model is written as pydantic writes it to JSON, by i
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import sys
@@ -63,6 +64,10 @@ def _prepared(value: Any, depth: int) -> Any:
     kind = type(value)
     if kind in _SCALARS or depth > _DEPTH:
         return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        # Standard base64, as MLflow writes bytes and as typedmodel reads them back
+        # (pydantic-core's base64 mode is the URL-safe alphabet).
+        return base64.b64encode(bytes(value)).decode("ascii")
     if kind is list or kind is tuple:
         if all(type(v) in _SCALARS for v in value):
             return value

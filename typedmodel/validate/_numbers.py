@@ -7,6 +7,7 @@ and that the ranges of the rule table are numpy's own.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -61,4 +62,15 @@ def fractional(array: Any) -> Any:
 def overflows(array: Any, target: np.dtype[Any]) -> Any:
     """Which finite values of a float `array` are too large for the float dtype `target`."""
     with np.errstate(invalid="ignore"):
-        return np.isfinite(array) & (np.abs(array) > _FLOAT_HIGH[np.dtype(target).itemsize])
+        return np.isfinite(array) & (np.abs(array) > _float_high(np.dtype(target)))
+
+
+def _float_high(target: np.dtype[Any]) -> float:
+    """The largest magnitude `target` holds without overflowing: the rule table's for a
+    float or double; for another width (float16), the value half a step above its largest,
+    less one double step (what rounds up to infinity there)."""
+    if target.itemsize in _FLOAT_HIGH:
+        return float(_FLOAT_HIGH[target.itemsize])  # type: ignore[arg-type]
+    biggest = np.finfo(target).max
+    step = float(biggest) - float(np.nextafter(biggest, target.type(0)))  # its last step
+    return math.nextafter(float(biggest) + step / 2, 0.0)
