@@ -651,6 +651,7 @@ CASES = (
     "infer",
     "import",
     "memory",
+    "testing",
 )
 
 
@@ -703,6 +704,10 @@ def run(mode: str = "full", *, only: set[str] | None = None) -> dict[str, Any]:
         results += case_import(sizes.imports)
     if wanted("memory"):
         results += case_memory(sizes.memory)
+    if wanted("testing"):
+        from benchmarks.testing_case import case_testing
+
+        results += case_testing(1_000 if mode == "full" else 50)
     return {
         "mode": mode,
         "machine": machine(),

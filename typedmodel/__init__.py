@@ -90,7 +90,12 @@ _WHERE = {
 }
 
 
+_SUBMODULES = frozenset({"testing"})  # loaded on first use: `tm.testing` needs Hypothesis
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return import_module(f"typedmodel.{name}")
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'typedmodel' has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""The ``typedmodel`` command: ``signature``, ``validate`` and ``serve`` (with the serve extra).
+"""The ``typedmodel`` command: ``signature``, ``validate``, ``check`` (with the testing extra)
+and ``serve`` (with the serve extra).
 
 TARGET is a model directory (written by `save_model`) or ``module:attribute`` naming a typed
 class, instance or function.
@@ -177,6 +178,19 @@ def _diff_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _check_command(args: argparse.Namespace) -> int:
+    try:
+        from typedmodel.testing import check
+    except ImportError as exc:
+        print(f"typedmodel: error: {exc}", file=sys.stderr)
+        return 2
+    if args.target is None and args.url is None:
+        raise TypedModelError("give a TARGET, or --url of a running server")
+    report = check(args.target, examples=args.examples, seed=args.seed, url=args.url)
+    print(report)
+    return 0 if report.ok else 1
+
+
 def _serve_command(args: argparse.Namespace) -> int:
     try:
         from typedmodel.serve import app as serve
@@ -280,6 +294,24 @@ def _parser() -> argparse.ArgumentParser:
         help="VERSION... is a history, oldest first: check the last against every earlier one",
     )
     dif.set_defaults(run=_diff_command)
+    chk = sub.add_parser(
+        "check",
+        help="run the model on generated valid and invalid batches (needs typedmodel[testing])",
+        description="Run the model on batches drawn from its own contract: valid ones must be "
+        "predicted and their output keep to the return contract, invalid ones must be refused "
+        "with a ValidationError at the broken rule's place. With --url, the bodies go to a "
+        "running server's POST /invocations (no 5xx; 400 for every invalid body). Exits 1 on "
+        "any failure, printing the shrunk example.",
+    )
+    chk.add_argument(
+        "target", nargs="?", help="a model directory or module:attribute (optional with --url)"
+    )
+    chk.add_argument(
+        "--examples", type=_at_least(1), default=100, help="examples per property (default: 100)"
+    )
+    chk.add_argument("--seed", type=int, default=0, help="the random seed (default: 0)")
+    chk.add_argument("--url", help="a running server's base URL, such as http://127.0.0.1:5000")
+    chk.set_defaults(run=_check_command)
     srv = sub.add_parser(
         "serve",
         help="serve the model over HTTP (MLflow's scoring protocol; needs typedmodel[serve])",
