@@ -371,3 +371,72 @@ def test_a_tensor_dtype_change_follows_numpy_safe_casts() -> None:
     old = [tm.TensorSpec(np.dtype("int32"), (-1,), "t")]
     assert _one(old, [tm.TensorSpec("int64", (-1,), "t")], "input")[1] == "info"
     assert _one(old, [tm.TensorSpec("int16", (-1,), "t")], "input")[1] == "error"
+
+
+def _admits(part: Any, value: Any) -> bool:
+    import warnings
+
+    from typedmodel.validate import SchemaEnforcer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tm.TypedModelWarning)
+        try:
+            SchemaEnforcer(part).validate(value)
+        except tm.ValidationError:
+            return False
+    return True
+
+
+# Changes whose counterexample the strategies can't draw: a row of a column that became a
+# tensor, and an extra key of an open object (the strategies draw only its declared keys).
+UNDRAWN = {"input-schema-changed", "output-schema-changed", "input-closed-changed"}
+
+ERRORS = [
+    (old, new, role)
+    for old, new, check, as_input, as_output in RULES
+    for role, level in (("input", as_input), ("output", as_output))
+    if level == "error"
+]
+
+
+@pytest.mark.parametrize(("old", "new", "role"), ERRORS)
+def test_every_error_has_a_counterexample_one_side_accepts_and_the_other_refuses(
+    old: list[Any], new: list[Any], role: str
+) -> None:
+    report = diff(_as(role, old), _as(role, new))
+    (change,) = report.changes
+    assert change.level == "error"
+    if change.counterexample is None:  # only where no value can be drawn: it says why
+        assert change.why
+        assert change.id in UNDRAWN, change
+        return
+    old_part, new_part = tm.Schema(old), tm.Schema(new)
+    by_old, by_new = (
+        _admits(old_part, change.counterexample),
+        _admits(new_part, change.counterexample),
+    )
+    assert by_old != by_new, change  # one side accepts it, the other refuses it
+    # An input breaks old callers when the new one refuses; an output when it produces more.
+    assert by_old if role == "input" else by_new
+
+
+def test_param_counterexamples_are_checked_too() -> None:
+    from typedmodel.validate import ParamsValidator
+
+    old = tm.ParamSchema([tm.ParamSpec("k", "long", 3), tm.ParamSpec("t", "double", 1.0)])
+    new = tm.ParamSchema([tm.ParamSpec("k", "integer", 3)])
+    report = diff(tm.ModelSignature(params=old), tm.ModelSignature(params=new))
+    assert {c.id for c in report.changes} == {"param-type-narrowed", "param-param-removed"}
+    for change in report.changes:
+        ParamsValidator(old, None).validate(change.counterexample)  # the old one takes it
+        with pytest.raises(tm.ValidationError):
+            ParamsValidator(new, None).validate(change.counterexample)
+
+
+def test_without_counterexamples_an_error_says_so() -> None:
+    report = diff(
+        _as("input", [C("long", "a")]), _as("input", [C("integer", "a")]), counterexamples=False
+    )
+    assert report.changes[0].counterexample is None
+    assert report.changes[0].why == "counterexamples were not asked for"
+    assert "no counterexample" in report.render()

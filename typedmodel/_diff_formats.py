@@ -42,6 +42,14 @@ REPORT_SCHEMA: dict[str, Any] = {
                     "path": {"type": "string"},
                     "message": {"type": "string"},
                     "effect": {"enum": ["widened", "narrowed", "changed", "lossy", "neutral"]},
+                    "counterexample": {
+                        "description": "For an error: a batch of one row (or one call's "
+                        "params) one version accepts and the other refuses; null when none."
+                    },
+                    "why": {
+                        "type": ["string", "null"],
+                        "description": "For an error without a counterexample: why.",
+                    },
                 },
             },
         },
@@ -66,10 +74,20 @@ def _text(report: Report) -> str:
         found = [c for c in report.changes if c.level == level]
         if found:
             lines.append(f"\n{_TITLES[level]} ({level}):")
-            lines.extend(f"  {c.id} at {c.path}: {c.message}" for c in found)
+            for c in found:
+                lines.append(f"  {c.id} at {c.path}: {c.message}")
+                if c.level == "error":
+                    lines.append(f"    {_example(c)}")
     if report.ignored:
         lines.append(f"\n{report.ignored} change(s) ignored by the config.")
     return "\n".join(lines)
+
+
+def _example(change: Any) -> str:
+    if change.counterexample is not None:
+        text = json.dumps(change.counterexample)
+        return f"e.g. {text if len(text) <= 300 else text[:297] + '...'}"
+    return f"no counterexample: {change.why}"
 
 
 def _json(report: Report) -> str:
@@ -87,7 +105,10 @@ def _markdown(report: Report) -> str:
     if report.changes:
         lines += ["", "| level | check | path | change |", "| --- | --- | --- | --- |"]
         lines += [
-            f"| {c.level} | `{c.id}` | `{c.path}` | {_cell(c.message)} |" for c in report.changes
+            f"| {c.level} | `{c.id}` | `{c.path}` | {_cell(c.message)}"
+            + (f"; {_cell(_example(c))}" if c.level == "error" else "")
+            + " |"
+            for c in report.changes
         ]
     return "\n".join(lines)
 
@@ -103,7 +124,10 @@ def _junit(report: Report) -> str:
         name = quoteattr(f"{c.id} at {c.path}")
         body = ""
         if c.level == "error":
-            body = f"<failure message={quoteattr(c.message)} type={quoteattr(c.id)}/>"
+            detail = escape(_example(c))
+            body = (
+                f"<failure message={quoteattr(c.message)} type={quoteattr(c.id)}>{detail}</failure>"
+            )
         elif c.level == "warning":
             body = f"<system-out>{escape('warning: ' + c.message)}</system-out>"
         cases.append(

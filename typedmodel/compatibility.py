@@ -28,7 +28,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,9 @@ class Change:
         path: where it is: ``inputs.age``, ``outputs.score``, ``params.k``, ``inputs.tags[]``.
         message: what changed, in words.
         effect: what the change does to the values admitted (see the module).
+        counterexample: for an error, a batch of one row (or one call's params) that one
+            version accepts and the other refuses at `path`, as JSON values; else None.
+        why: for an error without a counterexample, why there is none.
     """
 
     id: str
@@ -78,15 +81,21 @@ class Change:
     path: str
     message: str
     effect: str
+    counterexample: Any = None
+    why: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "level": self.level,
             "path": self.path,
             "message": self.message,
             "effect": self.effect,
         }
+        if self.level == "error":
+            out["counterexample"] = self.counterexample
+            out["why"] = self.why
+        return out
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,7 @@ def diff(
     *,
     mode: str = "backward",
     config: Mapping[str, Any] | None = None,
+    counterexamples: bool = True,
 ) -> Report:
     """Compare the signatures of two model versions (anything `signature_of` takes, or a
     `ModelSignature`).
@@ -141,6 +151,9 @@ def diff(
         config: overrides, as under ``[tool.typedmodel.diff]``: ``levels`` (check id ->
             level) and ``ignore`` (a list of ``{id, path}``, each a glob; either may be left
             out).
+        counterexamples: draw a counterexample for each error (with the testing extra):
+            a value the wider side accepts and the other refuses at the change's path, each
+            checked against both versions' validators.
 
     Examples:
         >>> from typedmodel import ColSpec, ModelSignature, Schema
@@ -151,8 +164,9 @@ def diff(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
+    old_sig, new_sig = _signature(old), _signature(new)
     found = _Walk()
-    found.signatures(_signature(old), _signature(new))
+    found.signatures(old_sig, new_sig)
     levels, ignore = _config(config or {})
     changes, ignored = [], 0
     for id_, path, message, effect, role in found.changes:
@@ -160,7 +174,15 @@ def diff(
             ignored += 1
             continue
         level = levels.get(id_) or _level(effect, role, mode, id_)
-        changes.append(Change(id_, level, path, message, effect))
+        change = Change(id_, level, path, message, effect)
+        if level == "error" and counterexamples:
+            from typedmodel._counterexamples import counterexample
+
+            value, why = counterexample(change, old_sig, new_sig, mode, role)
+            change = replace(change, counterexample=value, why=why)
+        elif level == "error":
+            change = replace(change, why="counterexamples were not asked for")
+        changes.append(change)
     return Report(tuple(changes), mode, ignored)
 
 
