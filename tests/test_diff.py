@@ -440,3 +440,30 @@ def test_without_counterexamples_an_error_says_so() -> None:
     assert report.changes[0].counterexample is None
     assert report.changes[0].why == "counterexamples were not asked for"
     assert "no counterexample" in report.render()
+
+
+def test_mlflow_run_uris_are_versions_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mlflow = pytest.importorskip("mlflow")
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # a local store, no server
+    monkeypatch.chdir(tmp_path)
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri((tmp_path / "store").as_uri())
+
+    @tm.typed
+    def v1(model_input: list[int]) -> list[int]:
+        return model_input
+
+    tm.save_model(v1, tmp_path / "v1")
+    try:
+        with mlflow.start_run() as run:
+            mlflow.log_artifacts(str(tmp_path / "v1"), "model")
+    finally:
+        mlflow.set_tracking_uri(before)
+    mlflow.set_tracking_uri((tmp_path / "store").as_uri())
+    uri = f"runs:/{run.info.run_id}/model"
+    narrower = tm.ModelSignature(inputs=tm.Schema([C("integer")]), outputs=tm.Schema([C("long")]))
+    try:
+        assert [c.id for c in diff(uri, narrower).changes] == ["input-type-narrowed"]
+        assert diff(uri, tm.signature_of(v1)).changes == ()
+    finally:
+        mlflow.set_tracking_uri(before)

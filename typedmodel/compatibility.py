@@ -223,6 +223,10 @@ def _config(config: Mapping[str, Any]) -> tuple[dict[str, str], list[tuple[str, 
 def _signature(obj: Any) -> ModelSignature:
     if isinstance(obj, ModelSignature):
         return obj
+    if isinstance(obj, str) and obj.startswith(("models:/", "runs:/")):
+        from typedmodel.batch import _local
+
+        obj = _local(obj)  # the version's files, from the MLflow registry or run
     from typedmodel.model import signature_of
 
     found = signature_of(obj)
