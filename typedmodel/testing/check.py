@@ -293,12 +293,12 @@ def given_batches(
     Examples:
         >>> import typedmodel as tm
         >>> @tm.typed
-        ... def double(model_input: list[int]) -> list[int]:
-        ...     return [2 * x for x in model_input]
-        >>> @given_batches(double)
-        ... def test_double(batch):
-        ...     assert len(double(batch)) == len(batch)
-        >>> test_double()
+        ... def halve(model_input: list[int]) -> list[int]:
+        ...     return [x // 2 for x in model_input]  # (2 * x would overflow a long: try it)
+        >>> @given_batches(halve)
+        ... def test_halve(batch):
+        ...     assert len(halve(batch)) == len(batch)
+        >>> test_halve()
     """
     return hypothesis.given(  # type: ignore[return-value]
         tms.batches(obj, min_size=min_size, max_size=max_size, valid=valid)

@@ -1177,7 +1177,8 @@ def _fast_column(plan: ColumnPlan, values: Any) -> Any:
 
 
 def _fast_str(values: Any) -> Any:
-    return values if _all_str(values) else None
+    # An empty column: the full checks' own (an object array), whatever the batch's dtype.
+    return values if len(values) and _all_str(values) else None
 
 
 def _all_str(values: Any) -> bool:
