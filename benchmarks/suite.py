@@ -652,6 +652,9 @@ CASES = (
     "import",
     "memory",
     "testing",
+    "spark",  # starts a JVM: run only when named (--case spark)
+    "ray",  # starts a local Ray cluster: run only when named (--case ray)
+    "dask",  # starts a local Dask cluster: run only when named (--case dask)
 )
 
 
@@ -708,6 +711,16 @@ def run(mode: str = "full", *, only: set[str] | None = None) -> dict[str, Any]:
         from benchmarks.testing_case import case_testing
 
         results += case_testing(1_000 if mode == "full" else 50)
+    if only is not None and "spark" in only:
+        from benchmarks.spark_case import case_spark
+
+        results += case_spark(1_000_000 if mode == "full" else 2_000, 5 if mode == "full" else 1)
+    for engine in ("ray", "dask"):
+        if only is not None and engine in only:
+            from benchmarks import engines_case
+
+            case = getattr(engines_case, f"case_{engine}")
+            results += case(1_000_000 if mode == "full" else 2_000, 3 if mode == "full" else 1)
     return {
         "mode": mode,
         "machine": machine(),
