@@ -362,9 +362,10 @@ def test_the_command_reads_a_directory_without_unpickling_it(tmp_path: Path) -> 
             inputs=tm.Schema([C("integer")]), outputs=tm.Schema([C("long")])
         ).to_json()
     )
-    result = _cli("m", "sig.json", cwd=tmp_path)
-    assert result.returncode == 1, result.stderr
-    assert "input-type-narrowed" in result.stdout
+    for old in ("m", "m/MLmodel"):  # the directory, or its MLmodel file
+        result = _cli(old, "sig.json", cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert "input-type-narrowed" in result.stdout
 
 
 def test_a_tensor_dtype_change_follows_numpy_safe_casts() -> None:

@@ -297,3 +297,66 @@ def test_the_openapi_document_describes_the_v2_routes() -> None:
         "$ref": "#/components/schemas/v2_request"
     }
     assert {"/v2", "/v2/health/live", "/v2/models/{name}/versions/{version}/infer"} <= set(paths)
+
+
+SPEC = tm.ModelSignature(
+    inputs=tm.Schema(
+        [tm.TensorSpec("uint32", (-1, 2), "input0"), tm.TensorSpec("bool", (-1,), "input1")]
+    ),
+    outputs=tm.Schema([tm.TensorSpec("float32", (-1, 2), "output0")]),
+)
+
+
+@tm.typed(signature=SPEC)
+def spec_model(model_input: Any) -> np.ndarray:
+    first = model_input["input0"].astype(np.float32)
+    return np.concatenate([first, first + 0.5])
+
+
+def test_the_protocols_own_request_example() -> None:
+    # The Open Inference Protocol's REST example request (its input1 given three values, as
+    # its shape says), and the shape of its example response.
+    body = {
+        "id": "42",
+        "inputs": [
+            {"name": "input0", "shape": [2, 2], "datatype": "UINT32", "data": [1, 2, 3, 4]},
+            {"name": "input1", "shape": [3], "datatype": "BOOL", "data": [True, False, True]},
+        ],
+        "outputs": [{"name": "output0"}],
+    }
+    reply = _infer(create_app(spec_model), body, "/v2/models/spec_model/infer")
+    assert reply.status == 200, reply.body
+    answer = reply.json()
+    assert answer["id"] == "42"
+    assert answer["outputs"] == [
+        {
+            "name": "output0",
+            "datatype": "FP32",
+            "shape": [4, 2],
+            "data": [1.0, 2.0, 3.0, 4.0, 1.5, 2.5, 3.5, 4.5],
+        }
+    ]
+    body["inputs"][0]["data"] = [1, 2, 3, -4]  # no negative UINT32
+    refused = _infer(create_app(spec_model), body, "/v2/models/spec_model/infer")
+    assert refused.status == 400
+    assert refused.json()["issues"][0]["loc"] == ["inputs", "input0", 3]
+
+
+def test_mlservers_pandas_codec_request() -> None:
+    # What MLServer's PandasCodec sends for a DataFrame: one tensor per column, "pd" on the
+    # request and "str" on text columns.
+    body = {
+        "parameters": {"content_type": "pd"},
+        "inputs": [
+            {"name": "age", "shape": [2, 1], "datatype": "INT64", "data": [30, 41]},
+            {
+                "name": "name",
+                "shape": [2, 1],
+                "datatype": "BYTES",
+                "parameters": {"content_type": "str"},
+                "data": ["ann", "bo"],
+            },
+        ],
+    }
+    answer = _infer(create_app(scorer), body).json()
+    assert answer["outputs"][0]["data"] == ["ANN", "BO"]
