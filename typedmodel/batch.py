@@ -41,6 +41,7 @@ from typedmodel.schema.arrow import arrow_schema
 __all__ = ["BATCH", "ISSUES", "ON_ERROR", "ROW", "Scored", "Scorer", "rejected_schema"]
 
 ON_ERROR = ("raise", "null", "quarantine")
+RESULTS = ("append", "predictions")  # what an engine adapter returns: see `check_result`
 BATCH = "_batch"
 ROW = "_row"
 ISSUES = "_issues"
@@ -173,6 +174,17 @@ class Scorer:
         if not arrow_in:
             predictions = to_pandas(predictions)
         return Scored(predictions, rows, rejected)
+
+
+def check_result(result: str) -> None:
+    """An engine adapter's ``result=``: ``"append"`` (the batch's columns, then the
+    predictions) or ``"predictions"`` (the prediction columns only).
+
+    Raises:
+        ValueError: for anything else.
+    """
+    if result not in RESULTS:
+        raise ValueError(f"result must be one of {list(RESULTS)}, got {result!r}")
 
 
 def rejected_schema(input_schema: Any) -> Any:

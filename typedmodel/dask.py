@@ -35,12 +35,10 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess with
 
 import pandas as pd
 
-from typedmodel.batch import BATCH, ISSUES, ROW, Scorer, to_pandas
+from typedmodel.batch import BATCH, ISSUES, ROW, Scorer, check_result, to_pandas
 from typedmodel.errors import TypedModelError
 
 __all__ = ["predict"]
-
-RESULTS = ("append", "predictions")
 
 
 def predict(
@@ -73,8 +71,7 @@ def predict(
         TypedModelError: (when computed) for a partition whose columns or dtypes differ from
             the meta.
     """
-    if result not in RESULTS:
-        raise ValueError(f"result must be one of {list(RESULTS)}, got {result!r}")
+    check_result(result)
     scorer = Scorer(model, on_error=on_error, params=params)
     outputs = to_pandas(scorer.output_schema().empty_table())
     if result == "append":

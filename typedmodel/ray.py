@@ -51,12 +51,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from typedmodel.batch import Scorer, rejected_schema, to_pandas
+from typedmodel.batch import Scorer, check_result, rejected_schema, to_pandas
 from typedmodel.errors import TypedModelError
 
 __all__ = ["Predictor", "predict"]
 
-RESULTS = ("append", "predictions")
 REJECTED = "_rejected"  # the struct column of a tagged batch holding a rejected row
 _SCORED = b"typedmodel.scored"  # the tagged batch's metadata key: the scored rows' schema
 
@@ -90,8 +89,7 @@ class Predictor:
         params: Mapping[str, Any] | None = None,
         result: str = "predictions",
     ) -> None:
-        if result not in RESULTS:
-            raise ValueError(f"result must be one of {list(RESULTS)}, got {result!r}")
+        check_result(result)
         self.scorer = Scorer(model, on_error=on_error, params=params)
         self.result = result
         self.output_schema = self.scorer.output_schema()  # resolves (loads) the model
@@ -146,8 +144,7 @@ def predict(
     """
     if batch_format not in ("pyarrow", "pandas"):
         raise ValueError(f"batch_format must be 'pyarrow' or 'pandas', got {batch_format!r}")
-    if result not in RESULTS:
-        raise ValueError(f"result must be one of {list(RESULTS)}, got {result!r}")
+    check_result(result)
     scorer = Scorer(model, on_error=on_error, params=params)
     outputs = scorer.output_schema()  # fails here, in the driver, for a model without outputs
     kwargs = {"model": model, "on_error": on_error, "params": params, "result": result}

@@ -42,13 +42,12 @@ except ImportError as _exc:  # pragma: no cover - exercised in a subprocess with
         f'typedmodel.spark needs the spark extra ({_exc}): pip install "typedmodel[spark]"'
     ) from None
 
-from typedmodel.batch import BATCH, ISSUES, ROW, Scorer, rejected_schema
+from typedmodel.batch import BATCH, ISSUES, ROW, Scorer, check_result, rejected_schema
 from typedmodel.errors import TypedModelError
 from typedmodel.schema.arrow import column_names
 
 __all__ = ["predict", "udf"]
 
-RESULTS = ("append", "predictions")
 _EXTRA = (BATCH, ROW, ISSUES)
 # pyspark warns about pandas 3 when a pandas or Arrow UDF is made; these UDFs use Arrow only.
 _PANDAS_WARNING = "PySpark does not yet fully support pandas"
@@ -84,8 +83,7 @@ def predict(
         TypedModelError: when a prediction column (or, under ``"quarantine"``, ``_batch``,
             ``_row`` or ``_issues``) is also a column of `df`.
     """
-    if result not in RESULTS:
-        raise ValueError(f"result must be one of {list(RESULTS)}, got {result!r}")
+    check_result(result)
     scorer = Scorer(model, on_error=on_error, params=params)
     outputs = scorer.output_schema()  # resolves the model here, in the driver
     predicted = from_arrow_schema(outputs)

@@ -112,6 +112,24 @@ def _error(status: int, code: str, message: str) -> Response:
     return Response(_error_body(code, message), status_code=status, media_type=JSON_TYPE)
 
 
+def _failed(ready: _Ready, exc: Exception) -> tuple[int, bytes]:
+    """The 500 of a predict that raised, or whose output doesn't fit the return hint."""
+    if isinstance(exc, ValidationError):
+        logger.error("predict's output is invalid: %s", exc.errors(include_input=False))
+        return 500, ready.fail("The model's output does not fit its signature", exc)
+    logger.error("predict raised %s", type(exc).__name__, exc_info=exc)
+    return 500, ready.fail(f"The model raised {type(exc).__name__}", exc)
+
+
+def _written(ready: _Ready, output: Any) -> tuple[int, bytes]:
+    """The 200 of a predicted request, or a 500 when its output can't be written."""
+    try:
+        return 200, ready.write(output)
+    except (TypeError, ValueError, RecursionError) as exc:
+        logger.error("predict's output can't be written as JSON", exc_info=exc)
+        return 500, ready.fail("The model's output can't be written as JSON", exc)
+
+
 def _v2_body(message: str, issues: list[Any] | None = None) -> bytes:
     out: dict[str, Any] = {"error": message}
     if issues is not None:
@@ -263,17 +281,22 @@ class _Server:
         assert self.batcher is not None
         try:
             output = await self.batcher.submit(ready.data, ready.params)
-        except ValidationError as exc:  # the joined output doesn't fit the return hint
-            logger.error("predict's output is invalid: %s", exc.errors(include_input=False))
-            return 500, ready.fail("The model's output does not fit its signature", exc)
         except Exception as exc:
-            logger.error("predict raised %s in a joined call", type(exc).__name__, exc_info=exc)
-            return 500, ready.fail(f"The model raised {type(exc).__name__}", exc)
+            return _failed(ready, exc)
+        return _written(ready, output)
+
+    def _finish(
+        self, ready: _Ready, loop: asyncio.AbstractEventLoop | None
+    ) -> tuple[int, bytes] | _Ready:
+        """A checked request's answer: queued for a joined call when batching, else predicted
+        here (in the worker pool) and written."""
+        if self.batcher is not None:
+            return ready
         try:
-            return 200, ready.write(output)
-        except (TypeError, ValueError, RecursionError) as exc:
-            logger.exception("predict's output can't be written as JSON")
-            return 500, ready.fail("The model's output can't be written as JSON", exc)
+            output = self.endpoint.predict(ready.data, ready.params, loop)
+        except Exception as exc:
+            return _failed(ready, exc)
+        return _written(ready, output)
 
     async def _joined(self, data: Any, params: Any) -> Any:
         """One joined call of predict, in the worker pool; its output validated."""
@@ -325,21 +348,7 @@ class _Server:
             return 400, _invalid(exc, show_inputs=self.show_inputs, max_issues=self.max_issues)
         except BadRequest as exc:
             return 400, _bad_request(exc.msg, exc.type)
-        if self.batcher is not None:
-            return _Ready(data, params, answer, self._model_error)
-        try:
-            output = endpoint.predict(data, params, loop)
-        except ValidationError as exc:  # the output doesn't fit the return hint
-            logger.error("predict's output is invalid: %s", exc.errors(include_input=False))
-            return 500, self._model_error("The model's output does not fit its signature", exc)
-        except Exception as exc:
-            logger.exception("predict raised %s", type(exc).__name__)
-            return 500, self._model_error(f"The model raised {type(exc).__name__}", exc)
-        try:
-            return 200, answer(output)
-        except (TypeError, ValueError, RecursionError) as exc:
-            logger.exception("predict's output can't be written as JSON")
-            return 500, self._model_error("The model's output can't be written as JSON", exc)
+        return self._finish(_Ready(data, params, answer, self._model_error), loop)
 
     # -- the Open Inference Protocol (V2) --------------------------------------------------------
 
@@ -407,28 +416,12 @@ class _Server:
         except BadRequest as exc:
             issue: dict[str, Any] = {"row": None, "loc": [], "type": exc.type, "msg": exc.msg}
             return 400, _v2_body(exc.msg, [issue])
-        if self.batcher is not None:
-            name, version = self.name, self.model_version
+        name, version = self.name, self.model_version
 
-            def write(output: Any) -> bytes:
-                return encode(output, endpoint.signature, name, version, request_id)
+        def write(output: Any) -> bytes:
+            return encode(output, endpoint.signature, name, version, request_id)
 
-            return _Ready(data, params, write, self._v2_model_error)
-        try:
-            output = endpoint.predict(data, params, loop)
-        except ValidationError as exc:
-            logger.error("predict's output is invalid: %s", exc.errors(include_input=False))
-            return 500, self._v2_model_error("The model's output does not fit its signature", exc)
-        except Exception as exc:
-            logger.exception("predict raised %s", type(exc).__name__)
-            return 500, self._v2_model_error(f"The model raised {type(exc).__name__}", exc)
-        try:
-            return 200, encode(
-                output, endpoint.signature, self.name, self.model_version, request_id
-            )
-        except (TypeError, ValueError, RecursionError) as exc:
-            logger.exception("predict's output can't be written as tensors")
-            return 500, self._v2_model_error("The model's output can't be written", exc)
+        return self._finish(_Ready(data, params, write, self._v2_model_error), loop)
 
     def _v2_model_error(self, head: str, exc: Exception) -> bytes:
         message = f"{head}: {type(exc).__name__}: {exc}" if self.show_inputs else head
