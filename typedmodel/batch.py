@@ -92,9 +92,10 @@ class Scorer:
         self.on_error = on_error
         self.params = dict(params) if params is not None else None
         self._endpoint: Any = None
+        self._output: Any = None  # the output schema, derived once (score reads it per batch)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_endpoint": None}  # a worker resolves the model itself
+        return {**self.__dict__, "_endpoint": None, "_output": None}  # resolved where it runs
 
     @property
     def endpoint(self) -> Any:
@@ -114,6 +115,8 @@ class Scorer:
             SchemaError: when the signature has no outputs (a return hint or saved outputs
                 say what the engine's result columns are).
         """
+        if self._output is not None:
+            return self._output
         outputs = self.signature.outputs
         if outputs is None:
             raise SchemaError(
@@ -123,6 +126,7 @@ class Scorer:
         schema = arrow_schema(outputs)
         if self.on_error == "null":
             schema = _nullable(schema)
+        self._output = schema
         return schema
 
     def input_schema(self) -> Any:
