@@ -34,7 +34,7 @@ class Good(tm.PythonModel):
 
 class Crashes(tm.PythonModel):
     def predict(self, context, model_input: list[Row]) -> list[float]:
-        return [1.0 / (r.age - 7) for r in model_input]
+        return [1.0 / (r.age % 50 - 7) for r in model_input]  # 7, 57, 107: ZeroDivisionError
 """
 
 

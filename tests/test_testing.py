@@ -161,14 +161,106 @@ def test_every_drawn_batch_validates(data: st.DataObject) -> None:
             adapter.validate_python(row)
 
 
+def _frame_reader(schema: tm.Schema) -> Any:
+    """What validates a frame of `schema`: the explicit enforcer for columns, and for the one
+    unnamed object column the typed ``list[Row]`` path, which reads a frame's columns as fields
+    (the enforcer reads its column 0 as the objects, as MLflow does)."""
+    spec = schema.inputs[0]
+    if schema.has_input_names() or not isinstance(spec.type, tm.Object):
+        return SchemaEnforcer(schema).validate
+    row = tree_to_hint(spec.type, spec.constraints)
+
+    @tm.typed
+    def predict(model_input: list[row]) -> int:  # type: ignore[valid-type]
+        return len(model_input)
+
+    return predict
+
+
 @FAST
 @given(st.data())
 def test_every_drawn_frame_validates(data: st.DataObject) -> None:
     schema = data.draw(column_schemas())
     frame = data.draw(strategies.frames(schema))
     assert isinstance(frame, pd.DataFrame)
-    if schema.has_input_names():
-        SchemaEnforcer(schema).validate(frame)
+    _frame_reader(schema)(frame)
+
+
+@FAST
+@given(st.data())
+def test_every_broken_frame_is_refused_at_its_place(data: st.DataObject) -> None:
+    schema = data.draw(column_schemas())
+    try:
+        bad = data.draw(strategies.frames(schema, valid=False))
+    except tm.SchemaError:  # an AnyType column: nothing is invalid
+        return
+    assert isinstance(bad.value, pd.DataFrame)
+    assert bad.tag in tm.testing.TAGS
+    _refused_at(_frame_reader(schema), bad, rows=True)
+
+
+def test_a_broken_frame_removes_a_column_and_adds_one_to_every_row() -> None:
+    class Closed(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid")
+        a: int
+        b: int | None
+
+    @tm.typed
+    def predict(model_input: list[Closed]) -> int:
+        return len(model_input)
+
+    seen: dict[str, Any] = {}
+
+    @FAST
+    @given(strategies.frames(predict, valid=False))
+    def collect(bad: Invalid) -> None:
+        if bad.tag in ("missing", "extra"):
+            seen[bad.tag] = bad
+            _refused_at(predict, bad, rows=True)
+
+    collect()
+    missing, extra = seen["missing"], seen["extra"]
+    assert missing.loc[0] == 0 and missing.loc[1] not in missing.value.columns
+    # a nullable column removed from one row would only be a null cell: the column goes
+    assert extra.loc[1] in extra.value.columns
+    assert extra.value[extra.loc[1]].notna().all()
+
+
+def test_a_frame_keeps_integers_a_float_column_would_round() -> None:
+    class Row(pydantic.BaseModel):
+        n: int | None
+
+    @tm.typed
+    def predict(model_input: list[Row]) -> int:
+        return len(model_input)
+
+    from typedmodel.testing.strategies import _frame
+
+    frame = _frame([{"n": 2**63 - 1}, {"n": None}], ["n"])
+    assert frame["n"].tolist()[0] == 2**63 - 1  # pandas alone makes it the float 2**63
+    assert predict(frame) == 2
+    mixed = _frame([{"n": 0.5}, {"n": 2**53 + 1}], ["n"])
+    assert mixed["n"].tolist()[1] == 2**53 + 1
+
+
+def test_rows_of_an_open_object_carry_keys_it_does_not_declare() -> None:
+    class Open(pydantic.BaseModel):
+        a: int
+
+    @tm.typed
+    def predict(model_input: list[Open]) -> int:
+        return len(model_input)
+
+    extra: list[Any] = []
+
+    @FAST
+    @given(strategies.rows(predict))
+    def collect(row: dict[str, Any]) -> None:
+        assert predict([row]) == 1  # taken, and the other keys dropped
+        extra.extend(k for k in row if k != "a")
+
+    collect()
+    assert extra
 
 
 @FAST

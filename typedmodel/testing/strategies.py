@@ -422,7 +422,17 @@ class _Valid(NodeVisitor[_Ctx, "st.SearchStrategy[Any]"]):
         return st.dictionaries(st.text(max_size=6), value, min_size=low, max_size=high)
 
     def visit_object(self, node: Object, ctx: _Ctx) -> st.SearchStrategy[Any]:
-        return self.record(_fields(node.properties), replace(ctx, cell=False), cells=False)
+        whole = self.record(_fields(node.properties), replace(ctx, cell=False), cells=False)
+        if node.closed or ctx.params:
+            return whole
+        # An open object takes (and drops) keys it doesn't declare: draw some of those too.
+        taken = {p.name for p in node.properties}
+        others = st.dictionaries(
+            st.text(min_size=1, max_size=6).map(lambda n: _not_a_key(taken, n)),
+            _json_values(replace(ctx, cell=False)),
+            max_size=2,
+        )
+        return st.tuples(others, whole).map(lambda t: {**t[0], **t[1]})
 
     def field(self, f: _Field, ctx: _Ctx, *, cell: bool) -> st.SearchStrategy[Any]:
         """A field's values, None included where it may be None."""
@@ -803,34 +813,96 @@ def _batch(
     return _broken_batch(one, _one_of_breaks(_row_breaks(shape, ctx), "the row"), max_size)
 
 
-def frames(obj: Any, *, min_size: int = 0, max_size: int = _MAX_BATCH) -> st.SearchStrategy[Any]:
-    """A valid batch as a pandas DataFrame: one column per named column, or per field of a
-    ``list[Model]`` model's rows; a missing cell is an optional field left out."""
-    import pandas as pd
+def frames(
+    obj: Any, *, min_size: int = 0, max_size: int = _MAX_BATCH, valid: bool = True
+) -> st.SearchStrategy[Any]:
+    """A batch as a pandas DataFrame: one column per named column, or per field of a
+    ``list[Model]`` model's rows; a missing cell is an optional field left out. A column keeps
+    its values exactly: one whose integers a float column would round is an object column.
 
+    With ``valid=False``, `Invalid` frames: a required column removed (``loc`` is row 0 and
+    the column, since every row misses it), a cell broken (its row, its column, the path in the
+    cell; the one unnamed column is column 0), or an extra column on a closed model's rows."""
     shape = _shape(_inputs(obj))
     if shape.kind == "tensors":
         raise SchemaError("a tensor schema has no DataFrame form: use arrays()")
+    ctx, closed = _Ctx(), False
     if shape.kind == "columns":
-        names = [s.name for s in shape.specs]
+        names: list[Any] = [s.name for s in shape.specs]
         fields = _fields(shape.specs)
     elif shape.kind == "value" and isinstance(shape.specs[0].type, Object):
         fields = _fields(shape.specs[0].type.properties)
-        names = [f.name for f in fields]
+        names, closed = [f.name for f in fields], shape.specs[0].type.closed
     elif shape.kind == "value":
         (f,) = _fields(shape.specs)
-        cell = _VALID.visit(f.dtype, _Ctx(f.constraints, cell=True))
-        return _sized(cell, min_size, max_size).map(
-            lambda vs: pd.DataFrame({0: pd.Series(vs, dtype=object if not vs else None)})
+        cell_ctx = _Ctx(f.constraints, cell=True)
+        cell = _VALID.visit(f.dtype, cell_ctx)
+        if valid:
+            return _sized(cell, min_size, max_size).map(lambda vs: _frame([[v] for v in vs], [0]))
+        bad = _one_of_breaks(_BREAKS.visit(f.dtype, cell_ctx), "the column")
+        return _broken_batch(cell, bad, max_size).map(
+            lambda b: b._replace(
+                value=_frame([[v] for v in b.value], [0]), loc=(b.loc[0], 0, *b.loc[1:])
+            )
         )
     else:
         names = list(range(len(shape.specs)))
-        one = _row(shape, _Ctx())
-        return _sized(one, min_size, max_size).map(lambda rs: pd.DataFrame(rs, columns=names))
-    record = _VALID.record(fields, _Ctx(), cells=True)
-    return _sized(record, min_size, max_size).map(
-        lambda rs: pd.DataFrame.from_records(rs, columns=names)
-    )
+        one = _row(shape, ctx)
+        if valid:
+            return _sized(one, min_size, max_size).map(lambda rs: _frame(rs, names))
+        bad = _one_of_breaks(_row_breaks(shape, ctx), "the row")
+        return _broken_batch(one, bad, max_size).map(
+            lambda b: b._replace(value=_frame(b.value, names))
+        )
+    record = _VALID.record(fields, ctx, cells=True)
+    if valid:
+        return _sized(record, min_size, max_size).map(lambda rs: _frame(rs, names))
+    breaks = _one_of_breaks(_BREAKS.record(fields, ctx, closed=closed, cells=True), "the row")
+    return _broken_batch(record, breaks, max_size).map(lambda b: _broken_frame(b, names))
+
+
+def _broken_frame(bad: Invalid, names: list[Any]) -> Invalid:
+    """A broken batch of records as a frame. A removed key is a removed column (a missing cell
+    is only a null) and an extra key an extra column, both of every row."""
+    rows: list[dict[Any, Any]] = bad.value
+    if bad.tag in ("missing", "extra") and len(bad.loc) == 2:
+        key = bad.loc[1]
+        if bad.tag == "missing":
+            rows = [{k: v for k, v in r.items() if k != key} for r in rows]
+            names = [n for n in names if n != key]
+        else:
+            rows = [{**r, key: 1} for r in rows]
+        return bad._replace(value=_frame(rows, names), loc=(0, key))
+    return bad._replace(value=_frame(rows, names))
+
+
+def _frame(rows: list[Any], names: list[Any]) -> Any:
+    """A DataFrame of `rows` (dicts by name, or lists by position), with the `names` columns
+    and any other key of a row after them; each column keeps its values exactly."""
+    import pandas as pd
+
+    keys = list(names)
+    if rows and isinstance(rows[0], dict):
+        for r in rows:
+            keys += [k for k in r if k not in keys]
+        columns = [[r.get(k) for r in rows] for k in keys]
+    else:
+        columns = [[r[i] for r in rows] for i in range(len(keys))]
+    frame = pd.DataFrame(dict(enumerate(_column(c) for c in columns)), index=range(len(rows)))
+    return frame.set_axis(keys, axis=1)
+
+
+def _column(values: list[Any]) -> Any:
+    """A Series of `values`, as pandas infers it unless that changes a number (an integer
+    beyond 2**53 in a float column): then an object column."""
+    import pandas as pd
+
+    column = pd.Series(values, dtype=object if not values else None)
+    if column.dtype.kind in "fiu":
+        for v, x in zip(values, column.tolist(), strict=True):
+            if v is not None and not isinstance(v, bool) and isinstance(v, int) and x != v:
+                return pd.Series(values, dtype=object)
+    return column
 
 
 # -- tensors ------------------------------------------------------------------------------------
