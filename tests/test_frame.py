@@ -119,6 +119,42 @@ def test_same_issues_as_the_row_wise_path() -> None:
     assert len(columnar) == 11  # one per bad field of each row
 
 
+def test_rows_that_are_not_dicts_are_named_row_by_row() -> None:
+    rows = GOOD.to_dict("records")
+    batch = [rows[0], ["not", "a", "row"], 7]
+    with pytest.raises(tm.ValidationError) as columnar:
+        FrameValidator(Row).validate(batch)
+    with pytest.raises(tm.ValidationError) as row_wise:
+        BatchValidator(Row).validate(batch)
+    assert issues(columnar.value) == issues(row_wise.value)
+    assert [i.row for i in columnar.value.issues] == [1, 2]
+
+
+def test_a_list_of_model_instances_is_read_by_its_fields() -> None:
+    rows = [Row.model_validate(r) for r in GOOD.to_dict("records")]
+    out = FrameValidator(Row).validate([rows[0], GOOD.to_dict("records")[1], rows[2]])
+    assert out["name"].tolist() == ["ann", "bob", "cy"]
+    assert out["count"].dtype == np.int64
+
+
+def test_an_extra_column_is_named_as_list_row_names_it() -> None:
+    class Closed(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(extra="forbid")
+        a: int
+
+    frame = pd.DataFrame({"a": [1], 0: ["x"]})
+    records = [{"a": 1, 0: "x"}]
+    for batch in (frame, records):
+        found = []
+        for validator in (FrameValidator(Closed), BatchValidator(Closed)):
+            with pytest.raises(tm.ValidationError) as info:
+                validator.validate(batch)
+            found.append(issues(info.value))
+        assert found[0] == found[1]
+    # a frame's column label by its name; a row's key as given
+    assert found[0][0][1] == (0,)
+
+
 def test_missing_values_mean_missing() -> None:
     frame = GOOD.assign(count=[1.0, np.nan, 3.0], score=[None, None, None])
     columnar, row_wise = both(frame)

@@ -173,6 +173,10 @@ def _table(
     raise batch_type_issue(data, what)
 
 
+_EXTRA = "Extra inputs are not permitted"
+_NOT_A_STR_KEY = "Keys should be strings"
+
+
 def _frame_table(frame: pd.DataFrame) -> Table:
     labels = list(frame.columns)
     fast = getattr(frame, "_get_column_array", None)  # pandas' own accessor, 2.x and 3.x
@@ -494,21 +498,20 @@ class TableValidator:
         issues: list[Issue] = []
         for i in extra:
             values = table.arrays[i]
+            # A row's key is named as given; a column's label by its name (1 and "1" are one).
+            label = table.labels[i] if table.records else str(table.labels[i])
             if table.records:
                 absent = table.absent[i]
                 present = np.ones(table.n, dtype=bool) if absent is None else ~absent
             else:
                 present = ~gaps(values)  # a gap in a frame is a value left out
-            issues.extend(
-                Issue(
-                    int(r),
-                    (table.labels[i],),
-                    "extra_forbidden",
-                    "Extra inputs are not permitted",
-                    self._input(values, int(r)),
-                )
-                for r in _upto(np.flatnonzero(present))
-            )
+            for r in _upto(np.flatnonzero(present)):
+                if table.records and not isinstance(label, str):  # as pydantic says of a row
+                    given = OMITTED if self.hide_input else label
+                    issues.append(Issue(int(r), (label,), "invalid_key", _NOT_A_STR_KEY, given))
+                else:
+                    given = self._input(values, int(r))
+                    issues.append(Issue(int(r), (label,), "extra_forbidden", _EXTRA, given))
         return issues
 
     def _input(self, values: Any, row: int) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import typing
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import annotated_types
@@ -106,7 +107,16 @@ class FrameValidator:
     def validate(self, data: Any) -> Any:
         if self.row_wise is not None:
             return self._row_wise(data)
+        if isinstance(data, (list, tuple)) and not all(isinstance(r, Mapping) for r in data):
+            data = self._records(data)
         return self.table.validate(data)
+
+    def _records(self, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        """Rows that aren't all dicts, as dicts: instances of the model give their fields, and
+        anything else is refused by the rows' own checks, row by row, as ``list[Row]`` does."""
+        checked = BatchValidator(self.row, hide_input=self.hide_input).validate(rows)
+        fields = [(name, _wire_name(name, info)) for name, info in self.row.model_fields.items()]
+        return [{wire: getattr(r, name) for name, wire in fields} for r in checked]
 
     def _row_wise(self, data: Any) -> Any:
         import pandas as pd
