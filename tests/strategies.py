@@ -22,6 +22,7 @@ from typing import Any
 import pydantic
 from hypothesis import strategies as st
 
+import typedmodel as tm
 from typedmodel import (
     MISSING,
     AnyType,
@@ -51,6 +52,7 @@ __all__ = [
     "data_types",
     "json_values",
     "literal_types",
+    "models_and_batches",
     "names",
     "objects",
     "param_schemas",
@@ -463,3 +465,24 @@ def rows_for(
             row["zz"] = 1
         rows.append(row)
     return rows
+
+
+@st.composite
+def models_and_batches(draw: st.DrawFn, *, closed: bool | None = None) -> tuple[Any, Any]:
+    """A row model and a batch for it: drawn by `typedmodel.testing.strategies` from the
+    model's contract (valid, or broken in one tagged way), or of values just outside the
+    contract (`tests.strategies.rows_for`), where the verdict is for the paths to agree on."""
+    from typedmodel.testing import strategies as tms
+
+    model = draw(row_models(closed=closed))
+    source = draw(st.sampled_from(["valid", "broken", "near"]))
+    if source == "near":
+        return model, draw(rows_for(model))
+
+    @tm.typed
+    def predict(model_input: list[model]) -> int:  # type: ignore[valid-type]
+        return len(model_input)
+
+    if source == "valid":
+        return model, draw(tms.batches(predict, max_size=4))
+    return model, draw(tms.batches(predict, min_size=1, max_size=4, valid=False)).value

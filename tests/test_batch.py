@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import typedmodel as tm
-from tests.strategies import row_models, rows_for
+from tests.strategies import models_and_batches
 from typedmodel.batch import BATCH, ISSUES, ROW, Scorer, rejected_schema, to_pandas
 from typedmodel.schema.arrow import arrow_schema, arrow_type
 
@@ -196,7 +196,7 @@ SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max
 
 @pytest.mark.filterwarnings("ignore::typedmodel.TypedModelWarning")  # columns Row doesn't name
 @SLOW
-@given(row_models().flatmap(lambda m: rows_for(m).map(lambda rows: (m, rows))))
+@given(models_and_batches())
 def test_quarantine_agrees_with_predict_on_generated_batches(case: tuple[Any, Any]) -> None:
     model, rows = case
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
