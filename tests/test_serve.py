@@ -734,6 +734,7 @@ def test_untyped_saved_model_takes_csv(linear: Server) -> None:
         ),
         ({"inputs": [{"x": 1.0, "n": 1}], "params": {"scale": [12345]}}, ["params", "scale"], None),
         ({"inputs": [{"x": 1.0, "n": 1}], "params": {"nope": 1}}, ["params"], "unknown_param"),
+        ({"dataframe_records": [{}, {}]}, ["x"], "missing"),  # two rows, not none
     ],
     ids=[
         "missing-column",
@@ -742,6 +743,7 @@ def test_untyped_saved_model_takes_csv(linear: Server) -> None:
         "param-type",
         "param-list",
         "unknown-param",
+        "empty-records",
     ],
 )
 def test_untyped_saved_model_refuses_bad_requests(

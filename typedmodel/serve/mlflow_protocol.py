@@ -64,7 +64,8 @@ def parse_request(body: Any, *, records: bool = False) -> tuple[Any, Any]:
             return value, params
         import pandas as pd
 
-        return pd.DataFrame.from_records(value), params
+        # (from_records reads a list of empty records as no rows at all)
+        return pd.DataFrame(value, index=pd.RangeIndex(len(value))), params
     return value, params
 
 
