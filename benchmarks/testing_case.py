@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 import typing
 import warnings
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -113,28 +112,12 @@ def _builds() -> st.SearchStrategy[Any]:
 
 
 def _row_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The JSON Schema of one row, with the document's definitions beside it."""
-    found: Callable[[Any], Any]
-
-    def found(node: Any) -> Any:
-        if isinstance(node, dict):
-            if node.get("type") == "object" and "age" in node.get("properties", {}):
-                return node
-            for value in node.values():
-                hit = found(value)
-                if hit is not None:
-                    return hit
-        if isinstance(node, list):
-            for value in node:
-                hit = found(value)
-                if hit is not None:
-                    return hit
-        return None
-
-    row = found(schema)
-    if row is None:
-        raise RuntimeError("no row object in the model's JSON Schema")
-    return {**row, **{k: v for k, v in schema.items() if k in ("$defs", "definitions")}}
+    """The JSON Schema of one row (the document's ``row`` definition), with the document's
+    definitions beside it for its references."""
+    defs = schema.get("$defs", {})
+    if "row" not in defs:
+        raise RuntimeError("no row definition in the model's JSON Schema")
+    return {**defs["row"], "$defs": defs}
 
 
 def case_testing(n: int) -> list[Result]:
@@ -155,7 +138,7 @@ def case_testing(n: int) -> list[Result]:
             ours,
             theirs,
             "s",
-            None,
+            1.0 if why == "" else None,  # no slower than hypothesis-jsonschema, where it runs
             gc="n/a",
             note=note,
         )
