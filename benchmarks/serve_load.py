@@ -33,6 +33,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pydantic
 
@@ -172,22 +173,28 @@ def start_server(
     timeout: float,
     target: str = TARGETS["scorer"],
     extra: list[str] | None = None,
+    command: list[str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "typedmodel",
-        "serve",
-        target,
-        "--port",
-        str(port),
-        "--no-access-log",
-        *(extra or []),
-    ]
-    if workers is not None:
-        command += ["--workers", str(workers)]
+    """``typedmodel serve TARGET`` on `port`, or `command` (which must listen on `port`)."""
+    if command is None:
+        command = [
+            sys.executable,
+            "-m",
+            "typedmodel",
+            "serve",
+            target,
+            "--port",
+            str(port),
+            "--no-access-log",
+            *(extra or []),
+        ]
+        if workers is not None:
+            command += ["--workers", str(workers)]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        # This interpreter's scripts first: MLflow's server starts its own `uvicorn` by name.
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        env = {**os.environ, "PATH": path}
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -307,12 +314,22 @@ def load(
     target: str = TARGETS["scorer"],
     extra: list[str] | None = None,
     path: str = "/invocations",
+    command: Any = None,
 ) -> Run:
-    """Start a server, send `plan` from `clients` connections, stop it."""
+    """Start a server, send `plan` from `clients` connections, stop it. `command`, if given,
+    makes the server's command line from the port."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="typedmodel-load-") as tmp:
         log_path = Path(tmp) / "server.log"
-        proc = start_server(port, log_path, workers, timeout=60, target=target, extra=extra)
+        proc = start_server(
+            port,
+            log_path,
+            workers,
+            timeout=120,
+            target=target,
+            extra=extra,
+            command=command(port) if command is not None else None,
+        )
         results = Results()
         next_index = [0]
         try:
@@ -377,6 +394,57 @@ def compare_batching(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+_INPUTS = b'{"inputs": ['
+
+
+def compare_mlflow(args: argparse.Namespace) -> int:
+    """The scorer saved to a directory, served by ``typedmodel serve`` and by MLflow's scoring
+    server (``mlflow models serve --env-manager local``, which loads it as a pyfunc), back to
+    back in one run with the same valid requests. Needs the full ``mlflow`` package."""
+    try:
+        import mlflow
+    except ImportError:
+        needs = "--compare-mlflow needs MLflow's scoring server: pip install mlflow"
+        raise SystemExit(needs) from None
+    # MLflow's server takes only the "inputs" form for a model with type hints.
+    valid = [b for b in _bodies(args.rows, variants=64, seed=args.seed)[0] if b.startswith(_INPUTS)]
+    plan = [(valid[i % len(valid)], 200) for i in range(args.requests)]
+    common = {
+        "clients": args.clients,
+        "workers": None,
+        "timeout": args.timeout,
+        "request_timeout": args.request_timeout,
+    }
+    with tempfile.TemporaryDirectory(prefix="typedmodel-vs-mlflow-") as tmp:
+        model_dir = Path(tmp) / "scorer"
+        tm.save_model(BenchScorer(), model_dir)
+        ours = load(plan, **common, target=str(model_dir))
+        mlflow_cli = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model_dir)]
+        theirs = load(
+            plan,
+            **common,
+            command=lambda port: [
+                *mlflow_cli,
+                *("--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)),
+            ],
+        )
+    print(f"machine:     {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"versions:    typedmodel {tm.__version__}, mlflow {mlflow.__version__}")
+    print(
+        f"run:         {args.requests} valid requests x {args.rows} rows, {args.clients} clients, "
+        "one server process each (typedmodel's default threads; MLflow's default workers)"
+    )
+    for name, run in (("typedmodel", ours), ("mlflow", theirs)):
+        print(
+            f"{name:<12} {run.throughput:.0f} requests/s, p50 {run.latency_ms(0.5):.1f} ms, "
+            f"p99 {run.latency_ms(0.99):.1f} ms, statuses {dict(run.results.statuses)}"
+        )
+    ratio = ours.throughput / theirs.throughput
+    print(f"ratio:       {ratio:.2f}x the requests per second (target >= 2x)")
+    bad = any(r.results.wrong or r.answered != r.requests for r in (ours, theirs))
+    return 1 if bad else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
@@ -399,6 +467,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the costly model, 32 single-row clients, without and with batching",
     )
+    parser.add_argument(
+        "--compare-mlflow",
+        action="store_true",
+        help="the scorer served by typedmodel and by MLflow's scoring server, valid requests",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="bound on the whole run (s)")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="per request (s)")
     parser.add_argument("--seed", type=int, default=0)
@@ -407,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clients, --requests and --rows must be >= 1; --invalid in [0, 1]")
     if args.compare_batching:
         return compare_batching(args)
+    if args.compare_mlflow:
+        return compare_mlflow(args)
 
     valid, invalid = _bodies(args.rows, variants=16, seed=args.seed)
     path = "/invocations"
