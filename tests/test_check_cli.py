@@ -34,7 +34,7 @@ class Good(tm.PythonModel):
 
 class Crashes(tm.PythonModel):
     def predict(self, context, model_input: list[Row]) -> list[float]:
-        return [1.0 / (r.age % 50 - 7) for r in model_input]  # 7, 57, 107: ZeroDivisionError
+        return [1.0 / (1 - r.age // 101) for r in model_input]  # ZeroDivisionError from 101 on
 """
 
 
@@ -59,7 +59,7 @@ def test_check_reports_a_failure_and_exits_non_zero(
     assert main(["check", "checked_model:Crashes", "--examples", "200", "--seed", "1"]) == 1
     out = capsys.readouterr().out
     assert "FAILED [valid] predict raised ZeroDivisionError" in out
-    assert "'age': 7" in out  # the shrunk counterexample
+    assert "'age': 150" in out  # shrunk to the edge it fails at (the maximum age)
 
 
 def test_check_saved_directory(module: Path, capsys: pytest.CaptureFixture[str]) -> None:
