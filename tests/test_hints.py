@@ -700,3 +700,24 @@ def _without_open_notes(form: Any) -> Any:
 
 def _closed(schema: Schema) -> Schema:
     return Schema.from_dict(_without_open_notes(schema.to_dict()))
+
+
+def test_a_tree_read_back_from_its_hint_keeps_its_widths() -> None:
+    """`tree_to_hint` marks the 32-bit types Python's int and float don't name, so the hint
+    reads back as the same tree (a float stays a float, integer | long stays a union)."""
+    from typedmodel.validate import tree_to_hint
+
+    tree = Object(
+        [
+            Property("f", DataType.float, constraints=tm.Constraints(le=10.0)),
+            Property("i", Array(DataType.integer, item_constraints=tm.Constraints(ge=0))),
+            Property("u", tm.UnionType([DataType.integer, DataType.long]), required=False),
+        ],
+        closed=False,
+    )
+    assert hint_to_type(tree_to_hint(tree), where="t") == tree
+    adapter = pydantic.TypeAdapter(tree_to_hint(tree))
+    assert adapter.validate_python({"f": 0.5, "i": [2**31 - 1]}) == {"f": 0.5, "i": [2**31 - 1]}
+    for bad in ({"f": 1e39, "i": []}, {"f": 0.5, "i": [2**31]}, {"f": 0.5, "i": [-1]}):
+        with pytest.raises(pydantic.ValidationError):
+            adapter.validate_python(bad)

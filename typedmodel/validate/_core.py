@@ -29,13 +29,13 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pydantic
-from pydantic_core import PydanticCustomError, SchemaValidator, core_schema
+from pydantic_core import PydanticCustomError, PydanticKnownError, SchemaValidator, core_schema
 
 from typedmodel.errors import OMITTED, Issue
 from typedmodel.schema import DataType
 from typedmodel.schema.rules import LossyNumber, number, rule
 
-__all__ = ["ExactValidator", "exact_before", "exact_core_schema", "issues_from"]
+__all__ = ["ExactValidator", "Holds", "exact_before", "exact_core_schema", "issues_from"]
 
 _LONG = rule(DataType.long)
 _SUBSCHEMA_KEYS = frozenset(
@@ -263,6 +263,40 @@ def exact_before(dtype: DataType) -> Callable[[Any], Any]:
         return _exact(dtype, value)
 
     return check
+
+
+class Holds:
+    """Hint metadata written by `tree_to_hint` for a type that Python's ``int`` and ``float``
+    don't name (a 32-bit integer or float): pydantic holds the value to `dtype`'s rule, and
+    the hint reads back as `dtype` (``hint_to_type`` reads ``__typedmodel_dtype__``)."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: DataType) -> None:
+        self.dtype = dtype
+
+    @property
+    def __typedmodel_dtype__(self) -> DataType:
+        return self.dtype
+
+    def __repr__(self) -> str:
+        return f"Holds({self.dtype.value})"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        r = rule(self.dtype)
+        if not r.is_int:
+            return core_schema.no_info_before_validator_function(exact_before(self.dtype), schema)
+        low, high = int(r.low), int(r.high)  # type: ignore[arg-type]
+
+        def within(value: int) -> int:  # the range, with pydantic's own issues for it
+            if value < low:
+                raise PydanticKnownError("greater_than_equal", {"ge": low})
+            if value > high:
+                raise PydanticKnownError("less_than_equal", {"le": high})
+            return value
+
+        return core_schema.no_info_after_validator_function(within, schema)
 
 
 def _exact(dtype: DataType, value: Any) -> Any:

@@ -27,7 +27,7 @@ from typedmodel.schema import (
 from typedmodel.schema.nodes import DType
 from typedmodel.schema.rules import applicable, rule
 from typedmodel.schema.visitor import NodeVisitor
-from typedmodel.validate._core import exact_before
+from typedmodel.validate._core import Holds
 
 __all__ = ["tree_to_hint"]
 
@@ -52,11 +52,8 @@ def _constrained(hint: Any, node: DType, c: Constraints) -> Any:
 class _Hints(NodeVisitor[Constraints, Any]):
     def visit_data_type(self, node: DataType, c: Constraints) -> Any:
         hint: Any = rule(node).python
-        if node is DataType.integer:
-            r = rule(node)
-            hint = typing.Annotated[int, pydantic.Field(ge=r.low, le=r.high)]
-        elif node is DataType.float:
-            hint = typing.Annotated[float, pydantic.BeforeValidator(exact_before(node))]
+        if node in (DataType.integer, DataType.float):  # widths Python's types don't name
+            hint = typing.Annotated[hint, Holds(node)]
         return _constrained(hint, node, c)
 
     def visit_any_type(self, node: AnyType, c: Constraints) -> Any:
