@@ -153,7 +153,8 @@ def check(obj: Any = None, *, examples: int = 100, seed: int = 0, url: str | Non
     200 and invalid ones a 400 (`obj` may then be None: the server's ``/signature`` is used).
 
     `obj` is a typed class, instance or function, a loaded model, a saved model's directory or
-    ``"module:attribute"``. `seed` makes a run repeatable.
+    ``"module:attribute"``. `seed` makes a run of the same code repeatable (Hypothesis also
+    draws constants from the local modules loaded, so another module can change the draws).
     """
     name = str(obj) if isinstance(obj, (str, os.PathLike)) else getattr(obj, "__name__", None)
     report = Report(name or (url or type(obj).__name__), examples, seed)
