@@ -842,7 +842,7 @@ def frames(
         bad = _one_of_breaks(_BREAKS.visit(f.dtype, cell_ctx), "the column")
         return _broken_batch(cell, bad, max_size).map(
             lambda b: b._replace(
-                value=_frame([[v] for v in b.value], [0]), loc=(b.loc[0], 0, *b.loc[1:])
+                value=_frame([[v] for v in b.value], [0], broken=0), loc=(b.loc[0], 0, *b.loc[1:])
             )
         )
     else:
@@ -852,13 +852,16 @@ def frames(
             return _sized(one, min_size, max_size).map(lambda rs: _frame(rs, names))
         bad = _one_of_breaks(_row_breaks(shape, ctx), "the row")
         return _broken_batch(one, bad, max_size).map(
-            lambda b: b._replace(value=_frame(b.value, names))
+            lambda b: b._replace(value=_frame(b.value, names, broken=b.loc[1]))
         )
     record = _VALID.record(fields, ctx, cells=True)
     if valid:
         return _sized(record, min_size, max_size).map(lambda rs: _frame(rs, names))
     breaks = _one_of_breaks(_BREAKS.record(fields, ctx, closed=closed, cells=True), "the row")
     return _broken_batch(record, breaks, max_size).map(lambda b: _broken_frame(b, names))
+
+
+_NO_COLUMN = object()
 
 
 def _broken_frame(bad: Invalid, names: list[Any]) -> Invalid:
@@ -873,12 +876,14 @@ def _broken_frame(bad: Invalid, names: list[Any]) -> Invalid:
         else:
             rows = [{**r, key: 1} for r in rows]
         return bad._replace(value=_frame(rows, names), loc=(0, key))
-    return bad._replace(value=_frame(rows, names))
+    return bad._replace(value=_frame(rows, names, broken=bad.loc[1]))
 
 
-def _frame(rows: list[Any], names: list[Any]) -> Any:
+def _frame(rows: list[Any], names: list[Any], broken: Any = _NO_COLUMN) -> Any:
     """A DataFrame of `rows` (dicts by name, or lists by position), with the `names` columns
-    and any other key of a row after them; each column keeps its values exactly."""
+    and any other key of a row after them; each column keeps its values exactly. The `broken`
+    column keeps its values' types too (an object column: an int a float32 doesn't hold would
+    be a float in a float column, which the float32 takes rounded)."""
     import pandas as pd
 
     keys = list(names)
@@ -888,7 +893,11 @@ def _frame(rows: list[Any], names: list[Any]) -> Any:
         columns = [[r.get(k) for r in rows] for k in keys]
     else:
         columns = [[r[i] for r in rows] for i in range(len(keys))]
-    frame = pd.DataFrame(dict(enumerate(_column(c) for c in columns)), index=range(len(rows)))
+    series = [
+        pd.Series(c, dtype=object) if k == broken else _column(c)
+        for k, c in zip(keys, columns, strict=True)
+    ]
+    frame = pd.DataFrame(dict(enumerate(series)), index=range(len(rows)))
     return frame.set_axis(keys, axis=1)
 
 
