@@ -397,9 +397,9 @@ class _Translator:
         self.seen: set[type] = set()
 
     def node(self, hint: Any) -> DType:
-        marked = _marked_dtype(hint)
-        if marked is not None:  # a width tree_to_hint wrote (a 32-bit integer or float)
-            return marked
+        marker = _width_marker(hint)
+        if marker is not None:  # a width tree_to_hint wrote (a 32-bit integer or float)
+            return marker.__typedmodel_dtype__  # type: ignore[no-any-return]
         inner, constraints, description = _unwrap_annotated(hint)
         del constraints, description  # only properties and columns carry them
         hint = inner
@@ -583,13 +583,13 @@ def _strip_optional(hint: Any) -> tuple[Any, bool]:
     return hint, False
 
 
-def _marked_dtype(hint: Any) -> DataType | None:
-    """The `DataType` an ``Annotated`` hint's metadata names (``validate._core.Holds``)."""
+def _width_marker(hint: Any) -> Any:
+    """The metadata of an ``Annotated`` hint that names a `DataType` through
+    ``__typedmodel_dtype__`` (``validate._core.Holds``), or None."""
     while typing.get_origin(hint) is typing.Annotated:
         for m in hint.__metadata__:
-            dtype = getattr(m, "__typedmodel_dtype__", None)
-            if isinstance(dtype, DataType):
-                return dtype
+            if isinstance(getattr(m, "__typedmodel_dtype__", None), DataType):
+                return m
         hint = typing.get_args(hint)[0]
     return None
 
@@ -597,7 +597,7 @@ def _marked_dtype(hint: Any) -> DataType | None:
 def _unwrap_annotated(hint: Any) -> tuple[Any, Constraints, str | None]:
     constraints = Constraints()
     description = None
-    marked = _marked_dtype(hint)
+    marker = _width_marker(hint)
     while typing.get_origin(hint) is typing.Annotated:
         meta = hint.__metadata__
         hint = typing.get_args(hint)[0]
@@ -605,20 +605,9 @@ def _unwrap_annotated(hint: Any) -> tuple[Any, Constraints, str | None]:
         for m in meta:
             if isinstance(m, FieldInfo) and m.description:
                 description = m.description
-    if marked is not None:  # the width stays on the hint, for `node` to read
-        hint = typing.Annotated[hint, _Marked(marked)]
+    if marker is not None:  # the width stays on the hint, for `node` to read
+        hint = typing.Annotated[hint, marker]
     return hint, constraints, description
-
-
-@dataclass(frozen=True)
-class _Marked:
-    """The width a hint's metadata named, kept through unwrapping (see `_marked_dtype`)."""
-
-    dtype: DataType
-
-    @property
-    def __typedmodel_dtype__(self) -> DataType:
-        return self.dtype
 
 
 def _constraints_of(metadata: Sequence[Any]) -> Constraints:
