@@ -71,19 +71,13 @@ def case_ray(n: int, repeat: int) -> list[Result]:
         ours = _seconds(through_ray, repeat)
     finally:
         ray.shutdown()
-    theirs = _seconds(lambda: MODEL.predict(frame), repeat)
-    return [
-        Result(
-            f"Ray Data, Frame[Row10], {n:,} x 10, 2 actors",
-            REFERENCE,
-            ours,
-            theirs,
-            "s/call",
-            None,
-            "n/a",
-            note="the engine's overhead; includes starting the actor pool of each run",
-        )
-    ]
+    return _against_in_process(
+        f"Ray Data, Frame[Row10], {n:,} x 10, 2 actors",
+        ours,
+        frame,
+        repeat,
+        "the engine's overhead; includes starting the actor pool of each run",
+    )
 
 
 def case_dask(n: int, repeat: int) -> list[Result]:
@@ -107,16 +101,16 @@ def case_dask(n: int, repeat: int) -> list[Result]:
 
         through_dask()  # the workers' first imports are left out
         ours = _seconds(through_dask, repeat)
+    return _against_in_process(
+        f"Dask, Frame[Row10], {n:,} x 10, 2 worker processes",
+        ours,
+        frame,
+        repeat,
+        "the engine's overhead; the result is gathered to the client",
+    )
+
+
+def _against_in_process(case: str, ours: float, frame: Any, repeat: int, note: str) -> list[Result]:
+    """The engine's figure against `predict` on the whole frame in this process (no target)."""
     theirs = _seconds(lambda: MODEL.predict(frame), repeat)
-    return [
-        Result(
-            f"Dask, Frame[Row10], {n:,} x 10, 2 worker processes",
-            REFERENCE,
-            ours,
-            theirs,
-            "s/call",
-            None,
-            "n/a",
-            note="the engine's overhead; the result is gathered to the client",
-        )
-    ]
+    return [Result(case, REFERENCE, ours, theirs, "s/call", None, "n/a", note=note)]

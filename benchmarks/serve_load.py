@@ -229,6 +229,26 @@ class Results:
     wrong: int = 0  # answered, but not with the status expected
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def take(self, plan: list[tuple[bytes, int]], next_index: list[int]) -> int | None:
+        """The index of the next request of `plan` to send, or None when all are taken."""
+        with self.lock:
+            i = next_index[0]
+            if i >= len(plan):
+                return None
+            next_index[0] += 1
+            return i
+
+    def record(self, status: int, elapsed: float, expected: int) -> None:
+        with self.lock:
+            self.statuses[status] += 1
+            self.latencies.append(elapsed)
+            if status != expected:
+                self.wrong += 1
+
+    def lose(self) -> None:
+        with self.lock:
+            self.lost += 1
+
 
 def _is_invalid(i: int, fraction: float) -> bool:
     """Exactly floor(n * fraction) of the first n requests are invalid, evenly spread."""
@@ -248,11 +268,9 @@ def _client(
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=request_timeout)
     try:
         while time.monotonic() < deadline:
-            with results.lock:
-                i = next_index[0]
-                if i >= len(plan):
-                    return
-                next_index[0] += 1
+            i = results.take(plan, next_index)
+            if i is None:
+                return
             body, expected = plan[i]
             started = time.perf_counter()
             try:
@@ -262,15 +280,9 @@ def _client(
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=request_timeout)
-                with results.lock:
-                    results.lost += 1
+                results.lose()
                 continue
-            elapsed = time.perf_counter() - started
-            with results.lock:
-                results.statuses[response.status] += 1
-                results.latencies.append(elapsed)
-                if response.status != expected:
-                    results.wrong += 1
+            results.record(response.status, time.perf_counter() - started, expected)
     finally:
         conn.close()
 
@@ -295,10 +307,9 @@ async def _async_client(
     head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
     try:
         while time.monotonic() < deadline:
-            i = next_index[0]  # one event loop: no lock needed
-            if i >= len(plan):
+            i = results.take(plan, next_index)
+            if i is None:
                 return
-            next_index[0] += 1
             body, expected = plan[i]
             started = time.perf_counter()
             try:
@@ -311,14 +322,9 @@ async def _async_client(
             except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
                 writer.close()
                 reader, writer = await connect()
-                results.lost += 1
+                results.lose()
                 continue
-            elapsed = time.perf_counter() - started
-            status = int(status_line.split()[1])
-            results.statuses[status] += 1
-            results.latencies.append(elapsed)
-            if status != expected:
-                results.wrong += 1
+            results.record(int(status_line.split()[1]), time.perf_counter() - started, expected)
     finally:
         writer.close()
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pydantic
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 import typedmodel as tm
@@ -31,6 +31,7 @@ from typedmodel.validate import ParamsValidator, SchemaEnforcer, tree_to_hint
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ONCE = settings(database=None, derandomize=True)  # for `find`: the same draws, whatever ran before
 
 # -- random trees, with constraints that can be met ----------------------------------------------
 
@@ -210,12 +211,9 @@ def test_a_broken_frame_removes_a_column_and_adds_one_to_every_row() -> None:
     def predict(model_input: list[Closed]) -> int:
         return len(model_input)
 
-    from hypothesis import find
-
     broken = strategies.frames(predict, valid=False)
-    once = settings(database=None, derandomize=True)  # the same draws, whatever ran before
-    missing = find(broken, lambda bad: bad.tag == "missing" and bad.loc[1] == "b", settings=once)
-    extra = find(broken, lambda bad: bad.tag == "extra", settings=once)
+    missing = find(broken, lambda bad: bad.tag == "missing" and bad.loc[1] == "b", settings=ONCE)
+    extra = find(broken, lambda bad: bad.tag == "extra", settings=ONCE)
     for bad in (missing, extra):
         _refused_at(predict, bad, rows=True)
     # a nullable column removed from one row would only be a null cell: the column goes
@@ -250,16 +248,13 @@ def test_rows_of_an_open_object_carry_keys_it_does_not_declare() -> None:
     def predict(model_input: list[Open]) -> int:
         return len(model_input)
 
-    from hypothesis import find
-
     @FAST
     @given(strategies.rows(predict))
     def taken(row: dict[str, Any]) -> None:
         assert predict([row]) == 1  # taken, and the other keys dropped
 
     taken()
-    once = settings(database=None, derandomize=True)
-    row = find(strategies.rows(predict), lambda r: len(r) > 1, settings=once)
+    row = find(strategies.rows(predict), lambda r: len(r) > 1, settings=ONCE)
     assert "a" in row
     assert predict([row]) == 1
 
