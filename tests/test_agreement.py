@@ -287,16 +287,60 @@ def columns_and_arrays(draw: st.DrawFn) -> tuple[Any, Any]:
 @SLOW
 @given(columns_and_arrays())
 def test_the_fast_column_agrees_with_the_full_checks(case: tuple[Any, Any]) -> None:
-    from typedmodel.validate.columns import TableValidator, _fast_column
+    from typedmodel.validate.columns import TableValidator, _cast_together, _fast_column
 
     plan, values = case
     fast = _fast_column(plan, values)
     if fast is None:
         return  # the full checks decide
+    arrays = [fast, fast]  # a cast to do, done as it is done for a block of two columns
+    _cast_together(arrays, len(values))
+    assert arrays[0] is fast or arrays[0].base is arrays[1].base is not None
+    fast = arrays[0]
     full, issues = TableValidator([plan])._column(plan, values, False, None)
     assert issues == []
     assert fast.dtype == full.dtype
     assert pd.Series(fast).equals(pd.Series(full))
+
+
+class _Text(str):
+    pass
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+_CELLS = st.one_of(
+    st.text(max_size=3),
+    st.text(max_size=3).map(np.str_),
+    st.text(max_size=3).map(_Text),
+    st.sampled_from([None, math.nan, pd.NA, pd.NaT, b"x", 1, 1.5, True, [1], {"k": 1}]),
+    st.builds(_Unprintable),
+)
+
+
+@SLOW
+@given(st.lists(_CELLS, max_size=12), st.integers(1, 5), st.booleans())
+def test_an_all_strings_column_is_what_infer_dtype_calls_strings(
+    cells: list[Any], chunk: int, writeable: bool
+) -> None:
+    from typedmodel.validate import columns
+
+    values = np.empty(len(cells), dtype=object)
+    values[:] = cells
+    before = list(values)
+    values.flags.writeable = writeable
+    expected = pd.api.types.infer_dtype(values, skipna=False) == "string"
+    saved = columns._STR_CHUNK
+    columns._STR_CHUNK = chunk  # a chunk's boundary anywhere in the column
+    try:
+        found = columns._objects_all_str(values)
+    finally:
+        columns._STR_CHUNK = saved
+    assert found == expected
+    assert all(a is b for a, b in zip(values, before, strict=True))  # the column is untouched
 
 
 @SLOW
