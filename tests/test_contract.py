@@ -550,6 +550,77 @@ def test_explicit_columns_cast_as_mlflow_does() -> None:
     )
 
 
+@pytest.mark.parametrize("n", [3, 6000], ids=["small", "large"])
+def test_explicit_columns_cast_together_keep_their_own_values(n: int) -> None:
+    # a large frame's casts are written into one block per dtype, the other columns kept as
+    # they are: every column must still be its own, in its place, with its own values
+    rng = np.random.default_rng(0)
+    given = {
+        "a": rng.random(n).astype("float32"),
+        "s": pd.Series([f"s{i}" for i in range(n)], dtype=object),
+        "b": np.arange(n, dtype="int32"),
+        "c": rng.random(n).astype("float32"),
+        "t": pd.Series([f"t{i}" for i in range(n)], dtype="string"),
+        "d": -np.arange(n, dtype="int32"),
+        "when": pd.date_range("2020-01-01", periods=n, freq="s"),
+        "f": rng.random(n) > 0.5,
+        "e": rng.random(n).astype("float32"),
+    }
+    types = {"a": "double", "s": "string", "b": "long", "c": "double", "t": "string"}
+    types.update({"d": "long", "when": "datetime", "f": "boolean", "e": "double"})
+    schema = tm.Schema([tm.ColSpec(t, name) for name, t in types.items()])
+    out = SchemaEnforcer(schema).validate(pd.DataFrame(given))
+    assert list(out.columns) == list(types)
+    wanted = {"double": np.float64, "long": np.int64}
+    for name, values in given.items():
+        expected = pd.Series(values, name=name)
+        if types[name] in wanted:
+            expected = expected.astype(wanted[types[name]])
+        pd.testing.assert_series_equal(out[name], expected, check_index_type=False)
+    out.loc[0, "a"] = -1.0  # one column changed: the others of its block stay as they were
+    assert out["c"].iloc[0] == float(given["c"][0])
+    assert out["e"].iloc[0] == float(given["e"][0])
+
+
+def test_a_datetime_column_is_handed_over_as_datetime64() -> None:
+    # as MLflow hands a datetime column over, so that predict's `.dt` works on every path
+    enforcer = SchemaEnforcer(tm.Schema([tm.ColSpec("datetime", "when", required=False)]))
+
+    def given(*values: Any) -> pd.Series:
+        column = pd.Series(list(values), dtype=object)
+        return enforcer.validate(pd.DataFrame({"when": column}))["when"]
+
+    naive = given("2020-01-01T10:00:00", None)
+    assert naive.dtype == "datetime64[us]"
+    assert naive.dt.hour.tolist()[:1] == [10]
+    assert naive.isna().tolist() == [False, True]
+    aware = given("2020-01-01T10:00:00+01:00", "2020-01-01T10:00:00Z")
+    assert str(aware.dtype) == "datetime64[us, UTC]"
+    assert aware.dt.hour.tolist() == [9, 10]  # the same instants
+    assert given("2020-01-01T10:00:00+01:00", "2020-01-01T10:00:00").dtype == object
+    own = pd.date_range("2020-01-01", periods=2, freq="s", unit="ns")
+    kept = enforcer.validate(pd.DataFrame({"when": own}))["when"]
+    assert kept.dtype == "datetime64[ns]"
+    assert kept.tolist() == list(own)
+
+    class Event(pydantic.BaseModel):
+        when: dt.datetime
+
+    @tm.typed
+    def hours(batch: tm.Frame[Event]) -> list[int]:
+        return batch["when"].dt.hour.tolist()
+
+    assert hours([{"when": "2020-01-01T10:00:00"}, {"when": dt.datetime(2020, 1, 1, 11)}]) == [
+        10,
+        11,
+    ]
+    from typedmodel.serve import create_app
+
+    reply = post(create_app(hours), {"dataframe_records": [{"when": "2020-01-01T12:00:00"}]})
+    assert reply.status == 200
+    assert reply.json()["predictions"] == [12]
+
+
 def test_a_nan_token_is_missing_and_infinity_only_fits_floats() -> None:
     from typedmodel.serve import create_app
 

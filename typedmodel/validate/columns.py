@@ -22,6 +22,7 @@ strings for numbers) is checked by pydantic, still column by column, with the sa
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 import warnings
 from collections.abc import Mapping, Sequence
@@ -743,7 +744,8 @@ def _output(plan: ColumnPlan, converted: Any, left_out: Any, null: Any) -> Any:
         if not filled.any() and not left_out.any():
             return converted.values  # nothing left out; nulls are the batch's own
         kept = converted.values
-        converted = kept if isinstance(kept, np.ndarray) else np.asarray(kept, dtype=object)
+        numpy_dtype = kept.dtype if isinstance(kept.dtype, np.dtype) else np.dtype(object)
+        converted = np.asarray(kept, dtype=numpy_dtype)  # a DatetimeArray's datetime64
     r = plan.rule
     if r is not None:
         typed = _typed_output(r, converted, filled, none, default)
@@ -755,7 +757,22 @@ def _output(plan: ColumnPlan, converted: Any, left_out: Any, null: Any) -> Any:
         for i in np.flatnonzero(filled):
             out[i] = copy.deepcopy(default)
         out[none] = None
+    if r is not None and r.family == "datetime":
+        return _datetime_column(out)
     return out
+
+
+def _datetime_column(values: np.ndarray) -> Any:
+    """Datetimes (None where null) as a datetime64 column, as MLflow hands a ``datetime``
+    column over: ``datetime64[us]`` when none has a time zone (it holds every `datetime`
+    exactly), ``datetime64[us, UTC]`` when each has one (the same instants); objects when
+    some have one and some don't."""
+    aware = {v.utcoffset() is not None for v in values if isinstance(v, dt.datetime)}
+    if len(values) == 0 or aware == {False} or not aware:
+        return np.array(values, dtype="datetime64[us]")  # None: NaT
+    if aware == {True}:
+        return pd.array(pd.to_datetime(values, utc=True)).as_unit("us")
+    return values
 
 
 class _Keep:
@@ -990,10 +1007,8 @@ def _check_bytes(plan: ColumnPlan, r: TypeRule, values: Any, checked: Any) -> An
 
 
 def _check_datetime(plan: ColumnPlan, r: TypeRule, values: Any, checked: Any) -> Any:
-    dtype = getattr(values, "dtype", None)
-    if isinstance(dtype, pd.DatetimeTZDtype) or (
-        isinstance(values, np.ndarray) and values.dtype.kind == "M"
-    ):
+    dtype = getattr(values, "dtype", None)  # of an ndarray, or of pandas' DatetimeArray
+    if isinstance(dtype, pd.DatetimeTZDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "M"):
         return _Keep(values), []
     return None
 
