@@ -1013,6 +1013,19 @@ def _check_datetime(plan: ColumnPlan, r: TypeRule, values: Any, checked: Any) ->
     return None
 
 
+def _members(values: Any, allowed: list[Any]) -> Any:
+    """Where a column's values are among `allowed` (Arrow strings: Arrow's own set lookup)."""
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) != "python":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        strings = values.__arrow_array__()
+        found = pc.is_in(strings, value_set=pa.array(allowed, type=strings.type))
+        return np.asarray(pc.fill_null(found, False))
+    return np.asarray(pd.Series(values, copy=False).isin(allowed), dtype=bool)
+
+
 def _check_literal(plan: ColumnPlan, values: Any, checked: Any) -> Any:
     node = plan.dtype
     assert isinstance(node, LiteralType)
@@ -1028,7 +1041,7 @@ def _check_literal(plan: ColumnPlan, values: Any, checked: Any) -> Any:
             return None
     else:
         return None
-    member = np.asarray(pd.Series(values, copy=False).isin(list(node.values)), dtype=bool)
+    member = _members(values, list(node.values))
     wrong = checked & ~member
     shown = [repr(v) for v in node.values]
     listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
@@ -1118,10 +1131,18 @@ def _string_limits(c: Constraints, values: Any, checked: Any) -> _Bad:
         return bad
     series = pd.Series(values, copy=False)
     failed = ~checked
+    dtype = getattr(values, "dtype", None)
+    arrow = isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) != "python"
     if c.max_length is None and c.min_length == 1:
-        # "not empty", the usual limit: one comparison in C, no lengths counted
-        cells = np.asarray(values, dtype=object)
-        lengths = np.where(cells == "", 0.0, 1.0)
+        # "not empty", the usual limit: no characters counted. Arrow has each string's size in
+        # bytes (0 only when empty); an object column is compared with "" in C.
+        if arrow:
+            import pyarrow.compute as pc
+
+            sizes = pc.fill_null(pc.binary_length(values.__arrow_array__()), 1)
+            lengths = np.where(np.asarray(sizes) == 0, 0.0, 1.0)
+        else:
+            lengths = np.where(np.asarray(values, dtype=object) == "", 0.0, 1.0)
     else:
         lengths = series.str.len().to_numpy(dtype="float64", na_value=np.nan)
     for key, compare, kind, word in (
