@@ -314,11 +314,10 @@ async def _async_client(
             started = time.perf_counter()
             try:
                 writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-                status_line, headers = await asyncio.wait_for(
-                    _read_head(reader), timeout=request_timeout
-                )
-                length = int(headers.get(b"content-length", b"0"))
-                await asyncio.wait_for(reader.readexactly(length), timeout=request_timeout)
+                async with asyncio.timeout(request_timeout):  # no task of its own, as wait_for
+                    status_line, headers = await _read_head(reader)
+                    length = int(headers.get(b"content-length", b"0"))
+                    await reader.readexactly(length)
             except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
                 writer.close()
                 reader, writer = await connect()
@@ -407,7 +406,12 @@ def load(
                 async def run_all() -> None:
                     await asyncio.gather(*(_async_client(*args) for _ in range(clients)))
 
-                asyncio.run(run_all())
+                try:  # the lighter event loop where it is installed (the serve extra's)
+                    import uvloop
+
+                    uvloop.run(run_all())
+                except ImportError:
+                    asyncio.run(run_all())
             else:
                 threads = [
                     threading.Thread(target=_client, args=args, daemon=True) for _ in range(clients)

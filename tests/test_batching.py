@@ -127,3 +127,65 @@ def test_models_opt_out_or_lower_the_limit() -> None:
         create_app(small, max_batch_size=0)
     with pytest.raises(ValueError, match="max_batch_size"):
         tm.typed(max_batch_size=0)
+
+
+def test_requests_arriving_while_the_model_is_busy_join_the_next_call() -> None:
+    from typedmodel.serve.batching import Batcher
+
+    calls: list[list[str]] = []
+    busy = 0
+
+    async def predict(data: list[str], params: Any) -> list[str]:
+        nonlocal busy
+        busy += 1
+        assert busy == 1  # never more calls at once than the capacity
+        calls.append(list(data))
+        await asyncio.sleep(0.2)
+        busy -= 1
+        return [f"{row}!" for row in data]
+
+    async def run() -> list[Any]:
+        batcher = Batcher(predict, max_rows=8, max_latency=0.02, capacity=1)
+        first = asyncio.ensure_future(batcher.submit(["a"], None))
+        await asyncio.sleep(0.05)  # "a" is being predicted
+        second = asyncio.ensure_future(batcher.submit(["b"], None))
+        await asyncio.sleep(0.05)  # "b" is ready, and waits for the model
+        third = asyncio.ensure_future(batcher.submit(["c", "d"], None))
+        return [await first, await second, await third, batcher.calls]
+
+    first, second, third, count = asyncio.run(run())
+    assert (first, second, third) == (["a!"], ["b!"], ["c!", "d!"])
+    assert calls == [["a"], ["b", "c", "d"]]  # "c" joined "b", which had not been called yet
+    assert count == 2
+
+
+def test_a_group_waits_only_while_another_request_is_on_its_way() -> None:
+    from typedmodel.serve.batching import Batcher
+
+    calls: list[list[str]] = []
+
+    async def predict(data: list[str], params: Any) -> list[str]:
+        calls.append(list(data))
+        return data
+
+    async def run() -> list[Any]:
+        batcher = Batcher(predict, max_rows=8, max_latency=60.0, capacity=1)
+        # nothing else on its way and the model free: called at once, not after a minute
+        alone = await asyncio.wait_for(batcher.submit(["a"], None), 10)
+        batcher.expect()
+        batcher.expect()  # two requests are being checked
+        first = asyncio.ensure_future(batcher.submit(["b"], None))
+        await asyncio.sleep(0.05)
+        waited = not first.done()
+        second = asyncio.ensure_future(batcher.submit(["c"], None, expected=True))
+        await asyncio.sleep(0.05)
+        waited = waited and not second.done()  # one of the two is still on its way
+        batcher.arrived()  # it was refused: nothing more can join
+        both = await asyncio.wait_for(asyncio.gather(first, second), 10)
+        return [alone, waited, both]
+
+    alone, waited, both = asyncio.run(run())
+    assert alone == ["a"]
+    assert waited
+    assert both == [["b"], ["c"]]
+    assert calls == [["a"], ["b", "c"]]

@@ -384,7 +384,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-latency-ms",
         type=float,
         default=5.0,
-        help="how long the first request of a joined call waits for others (default: 5)",
+        help="the longest the first request of a joined call waits for others (default: 5)",
     )
     srv.add_argument("--no-access-log", action="store_true", help="don't log every request")
     srv.set_defaults(run=_serve_command)

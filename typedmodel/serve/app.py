@@ -205,7 +205,12 @@ class _Server:
         if max_batch_size is not None and batchable(compiled):
             own = compiled.options.max_batch_size
             rows = min(max_batch_size, own) if own is not None else max_batch_size
-            self.batcher = Batcher(self._joined, max_rows=rows, max_latency=max_latency_ms / 1000)
+            self.batcher = Batcher(
+                self._joined,
+                max_rows=rows,
+                max_latency=max_latency_ms / 1000,
+                capacity=max_workers,  # the threads of the pool joined calls run in
+            )
         self.name = name
         self.model_version = version
         self.timeout = timeout
@@ -263,8 +268,21 @@ class _Server:
         call = functools.partial(handler, body, kind, loop, context)
 
         async def respond() -> tuple[int, bytes]:
-            result = await loop.run_in_executor(self.executor, call)
-            return await self._batched(result) if isinstance(result, _Ready) else result
+            batcher = self.batcher
+            if batcher is None:
+                answer = await loop.run_in_executor(self.executor, call)
+                assert not isinstance(answer, _Ready)  # only when batching
+                return answer
+            batcher.expect()  # until it is checked, its rows may join a group
+            try:
+                result = await loop.run_in_executor(self.executor, call)
+            except BaseException:
+                batcher.arrived()
+                raise
+            if isinstance(result, _Ready):
+                return await self._batched(result)  # it has arrived once it joins a group
+            batcher.arrived()
+            return result
 
         try:
             status, payload = await asyncio.wait_for(respond(), self.timeout)
@@ -280,7 +298,7 @@ class _Server:
         """Predict a checked request in a joined call, then write its own answer."""
         assert self.batcher is not None
         try:
-            output = await self.batcher.submit(ready.data, ready.params)
+            output = await self.batcher.submit(ready.data, ready.params, expected=True)
         except Exception as exc:
             return _failed(ready, exc)
         return _written(ready, output)
@@ -542,7 +560,8 @@ def create_app(
             predict call of up to this many rows (None: every request is its own call). Each
             request is still validated, and answered, on its own. Only for models whose output
             is a list of rows, and not opted out (``@typed(batching=False)``).
-        max_latency_ms: how long the first request of a joined call waits for others.
+        max_latency_ms: the longest the first request of a joined call waits for others (less
+            when nothing else is on its way and the model is free).
 
     Raises:
         TypedModelError: for a model the server can't validate requests for (untyped and

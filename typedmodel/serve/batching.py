@@ -2,11 +2,16 @@
 
 Each request is parsed and validated on its own (so each keeps its own issues and its own
 ``400``). Its valid batch then waits, on the event loop, for others with equal params: the
-first one starts a clock, and the group is predicted in one call once it holds `max_rows` rows
-or `max_latency` seconds have passed. The output, validated as one batch, is split back by each
-request's row count, in order. A request larger than `max_rows` is a call of its own, never
-split. When the joined call fails, every request in it fails, and no request gets another's
-rows.
+first one starts a clock, and the group is ready once it holds `max_rows` rows, or
+`max_latency` seconds have passed, or no other request is being read and checked while the
+model is free (waiting longer would add no rows, only latency). A ready group is predicted in
+one call as soon as the model is free (at most `capacity` calls at once, the model's threads):
+until then it goes on taking the rows of requests that arrive, which would otherwise wait for
+the call after it. So under load the model is never idle while rows wait, and its calls grow
+with the load. The output, validated
+as one batch, is split back by each request's row count, in order. A request larger than
+`max_rows` is a call of its own, never split. When the joined call fails, every request in it
+fails, and no request gets another's rows.
 
 Batching applies to models whose output is a list of rows (``-> list[X]``), where one row out
 per row in is checked; a model can opt out with ``@typed(batching=False)`` or take fewer rows
@@ -49,6 +54,7 @@ class _Group:
     waiting: list[_Waiting] = field(default_factory=list)
     rows: int = 0
     timer: asyncio.TimerHandle | None = None
+    ready: bool = False  # full, or its time is up: called as soon as the model is free
 
 
 class Batcher:
@@ -58,6 +64,7 @@ class Batcher:
         predict: runs one joined call (in the worker pool) and returns its validated output.
         max_rows: the most rows of one call.
         max_latency: seconds the first request of a group waits for others.
+        capacity: the most calls at once (the threads `predict` runs in); None: no bound.
     """
 
     def __init__(
@@ -66,32 +73,58 @@ class Batcher:
         *,
         max_rows: int,
         max_latency: float,
+        capacity: int | None = None,
     ) -> None:
         self.predict = predict
         self.max_rows = max_rows
         self.max_latency = max_latency
-        self._groups: list[_Group] = []
+        self.capacity = capacity
+        self._groups: list[_Group] = []  # open and ready groups, oldest first
+        self._running = 0
+        self._arriving = 0  # requests being read and checked, which may join a group
+        self._tasks: set[asyncio.Task[None]] = set()
         self.calls = 0  # joined calls made, for tests and logs
 
-    async def submit(self, data: Any, params: Any) -> Any:
-        """The output rows for `data`, predicted with whatever joins it."""
+    async def submit(self, data: Any, params: Any, *, expected: bool = False) -> Any:
+        """The output rows for `data`, predicted with whatever joins it (`expected`: the
+        request was announced by `expect`, and has arrived)."""
+        if expected:
+            self._arriving -= 1
         rows = len(data)
         loop = asyncio.get_running_loop()
-        if rows >= self.max_rows:  # a call of its own
-            self.calls += 1
-            return await self.predict(data, params)
-        group = self._group(params, rows)
         waiting = _Waiting(data, rows, loop.create_future())
+        if rows >= self.max_rows:  # a call of its own, in its turn
+            group = _Group(params)
+            self._groups.append(group)
+        else:
+            group = self._group(params, rows)
         group.waiting.append(waiting)
         group.rows += rows
-        if group.rows >= self.max_rows:
-            self._flush(group)
-        elif group.timer is None:
-            group.timer = loop.call_later(self.max_latency, self._flush, group)
+        if group.rows >= self.max_rows or self._idle():
+            self._ready(group)
+        elif group.timer is None and not group.ready:
+            group.timer = loop.call_later(self.max_latency, self._ready, group)
         return await waiting.future
 
+    def expect(self) -> None:
+        """A request is being read and checked: its rows may join a group."""
+        self._arriving += 1
+
+    def arrived(self) -> None:
+        """A request `expect` announced is answered without a call (its batch is invalid):
+        when nothing else is on its way and the model is free, waiting longer can't add rows,
+        so the open groups are called now."""
+        self._arriving -= 1
+        if self._idle():
+            for group in list(self._groups):
+                self._ready(group)
+
+    def _idle(self) -> bool:
+        return self._arriving == 0 and (self.capacity is None or self._running < self.capacity)
+
     def _group(self, params: Any, rows: int) -> _Group:
-        """The open group with equal params and room for `rows`, else a new one."""
+        """The oldest group not yet called with equal params and room for `rows`, else a new
+        one."""
         for group in self._groups:
             if _equal(group.params, params) and group.rows + rows <= self.max_rows:
                 return group
@@ -99,14 +132,25 @@ class Batcher:
         self._groups.append(group)
         return group
 
-    def _flush(self, group: _Group) -> None:
-        if group not in self._groups:
-            return  # flushed already (full before its timer fired)
-        self._groups.remove(group)
+    def _ready(self, group: _Group) -> None:
         if group.timer is not None:
             group.timer.cancel()
-        self.calls += 1
-        asyncio.get_running_loop().create_task(self._run(group))
+            group.timer = None
+        group.ready = True
+        self._start()
+
+    def _start(self) -> None:
+        """Call the oldest ready groups while the model has room."""
+        while self.capacity is None or self._running < self.capacity:
+            group = next((g for g in self._groups if g.ready), None)
+            if group is None:
+                return
+            self._groups.remove(group)
+            self._running += 1
+            self.calls += 1
+            task = asyncio.get_running_loop().create_task(self._run(group))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _run(self, group: _Group) -> None:
         waiting = group.waiting
@@ -120,6 +164,9 @@ class Batcher:
             if not isinstance(exc, Exception):
                 raise
             return
+        finally:
+            self._running -= 1
+            self._start()
         for w, part in zip(waiting, parts, strict=True):
             if not w.future.done():  # its request may have timed out
                 w.future.set_result(part)
