@@ -598,6 +598,10 @@ def test_a_datetime_column_is_handed_over_as_datetime64() -> None:
     assert str(aware.dtype) == "datetime64[us, UTC]"
     assert aware.dt.hour.tolist() == [9, 10]  # the same instants
     assert given("2020-01-01T10:00:00+01:00", "2020-01-01T10:00:00").dtype == object
+    far = given("9999-12-31T23:59:59.999999")  # beyond what nanoseconds reach
+    assert far.tolist() == [dt.datetime(9999, 12, 31, 23, 59, 59, 999999)]
+    fine = pd.Timestamp("2020-01-01 00:00:00.000000001")
+    assert given(fine, None).tolist()[:1] == [fine]  # its nanosecond kept
     own = pd.date_range("2020-01-01", periods=2, freq="s", unit="ns")
     kept = enforcer.validate(pd.DataFrame({"when": own}))["when"]
     assert kept.dtype == "datetime64[ns]"

@@ -766,13 +766,31 @@ def _datetime_column(values: np.ndarray) -> Any:
     """Datetimes (None where null) as a datetime64 column, as MLflow hands a ``datetime``
     column over: ``datetime64[us]`` when none has a time zone (it holds every `datetime`
     exactly), ``datetime64[us, UTC]`` when each has one (the same instants); objects when
-    some have one and some don't."""
-    aware = {v.utcoffset() is not None for v in values if isinstance(v, dt.datetime)}
-    if len(values) == 0 or aware == {False} or not aware:
-        return np.array(values, dtype="datetime64[us]")  # None: NaT
+    some have one and some don't, or a value is not a datetime."""
+    stamps = [v for v in values if v is not None]
+    if not all(isinstance(v, dt.datetime) for v in stamps):
+        return values  # a default of another kind
+    aware = {v.utcoffset() is not None for v in stamps}
+    if len(aware) > 1:
+        return values
+    # microseconds, unless a pandas Timestamp holds nanoseconds (which it then holds in range)
+    ns = any(isinstance(v, pd.Timestamp) and v.nanosecond for v in stamps)
     if aware == {True}:
-        return pd.array(pd.to_datetime(values, utc=True)).as_unit("us")
-    return values
+        values = np.array(
+            [
+                None if v is None else v.astimezone(dt.timezone.utc).replace(tzinfo=None)
+                for v in values
+            ],
+            dtype=object,
+        )
+    try:
+        if ns:
+            column = pd.DatetimeIndex(list(values)).as_unit("ns")
+        else:
+            column = pd.DatetimeIndex(np.array(list(values), dtype="datetime64[us]"))
+    except (ValueError, OverflowError):  # nanoseconds beside a year they can't reach
+        return values
+    return column.tz_localize("UTC").array if aware == {True} else column.to_numpy()
 
 
 class _Keep:
