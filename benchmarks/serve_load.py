@@ -314,10 +314,11 @@ async def _async_client(
             started = time.perf_counter()
             try:
                 writer.write(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-                async with asyncio.timeout(request_timeout):  # no task of its own, as wait_for
-                    status_line, headers = await _read_head(reader)
-                    length = int(headers.get(b"content-length", b"0"))
-                    await reader.readexactly(length)
+                status_line, headers = await asyncio.wait_for(
+                    _read_head(reader), timeout=request_timeout
+                )
+                length = int(headers.get(b"content-length", b"0"))
+                await asyncio.wait_for(reader.readexactly(length), timeout=request_timeout)
             except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
                 writer.close()
                 reader, writer = await connect()
@@ -336,6 +337,70 @@ async def _read_head(reader: Any) -> tuple[bytes, dict[bytes, bytes]]:
         name, _, value = line.partition(b":")
         headers[name.strip().lower()] = value.strip()
     return status_line, headers
+
+
+_WRK_SCRIPT = """
+local bodies = {%s}
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, bodies[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK %%d %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+@dataclass
+class WrkRun:
+    """One run of wrk (C, one thread for every connection): its own counts and percentiles,
+    the requests being whatever it sent in its time."""
+
+    results: Results
+    elapsed: float
+    requests: int
+    log: str
+    percentiles_ms: dict[float, float]
+
+    @property
+    def answered(self) -> int:
+        return sum(self.results.statuses.values())
+
+    @property
+    def throughput(self) -> float:
+        return self.answered / self.elapsed
+
+    def latency_ms(self, q: float) -> float:
+        return self.percentiles_ms[q]
+
+
+def _wrk(port: int, bodies: list[bytes], clients: int, seconds: float, path: str) -> WrkRun:
+    """Every valid body of `bodies` in turn from `clients` connections for `seconds`; each
+    answer must be a 2xx (wrk counts the others)."""
+    for body in bodies:
+        assert b"]==]" not in body
+    listed = ", ".join(f"[==[{b.decode()}]==]" for b in bodies)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_WRK_SCRIPT % listed)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{clients}", f"-d{seconds:g}s", "-s", script.name,
+             f"http://127.0.0.1:{port}{path}"],
+            capture_output=True, text=True, timeout=seconds + 60, check=True,
+        ).stdout  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    line = next(x for x in out.splitlines() if x.startswith("WRK "))
+    sent, duration_us, not_2xx, lost, p50_us, p99_us = (int(v) for v in line.split()[1:])
+    results = Results(lost=lost, wrong=not_2xx)
+    results.statuses[200] = sent - not_2xx
+    if not_2xx:
+        results.statuses[0] = not_2xx  # some other status: wrk doesn't say which
+    return WrkRun(results, duration_us / 1e6, sent, out, {0.5: p50_us / 1000, 0.99: p99_us / 1000})
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -379,9 +444,11 @@ def load(
     path: str = "/invocations",
     command: Any = None,
     asyncio_clients: bool = False,
-) -> Run:
+    wrk_seconds: float | None = None,
+) -> Run | WrkRun:
     """Start a server, send `plan` from `clients` connections, stop it. `command`, if given,
-    makes the server's command line from the port."""
+    makes the server's command line from the port. With `wrk_seconds`, wrk sends the plan's
+    bodies (all of them valid) for that long instead."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="typedmodel-load-") as tmp:
         log_path = Path(tmp) / "server.log"
@@ -394,6 +461,15 @@ def load(
             extra=extra,
             command=command(port) if command is not None else None,
         )
+        if wrk_seconds is not None:
+            assert all(expected == 200 for _, expected in plan)
+            try:
+                bodies = list(dict.fromkeys(body for body, _ in plan))
+                run = _wrk(port, bodies, clients, wrk_seconds, path)
+            finally:
+                stop_server(proc)
+            run.log = log_path.read_text(encoding="utf-8", errors="replace")
+            return run
         results = Results()
         next_index = [0]
         try:
@@ -437,6 +513,7 @@ def compare_batching(args: argparse.Namespace) -> int:
         "workers": args.workers or 1,
         "timeout": args.timeout,
         "asyncio_clients": args.asyncio_clients,
+        "wrk_seconds": args.wrk,
     }
     plain = load(plan, **common, request_timeout=args.request_timeout, target=TARGETS["costly"])
     latency = args.max_latency_ms
@@ -455,10 +532,15 @@ def compare_batching(args: argparse.Namespace) -> int:
     ratio = joined.throughput / plain.throughput
     bound = latency + 5.0 + 5.0  # the wait, one call's fixed cost, and its rows' share
     print(f"machine:     {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    if args.wrk is not None:
+        sent = f"single-row requests for {args.wrk:g} s a run"
+        clients = "wrk connections"
+    else:
+        sent = f"{args.requests} single-row requests"
+        clients = "asyncio connections" if args.asyncio_clients else "threads"
     print(
-        f"run:         {args.requests} single-row requests, 32 clients, model: 5 ms per call, "
-        f"--workers {common['workers']}, clients as "
-        + ("asyncio connections" if args.asyncio_clients else "threads")
+        f"run:         {sent}, 32 clients, model: 5 ms per call, "
+        f"--workers {common['workers']}, clients as {clients}"
     )
     for name, run in (("unbatched", plain), ("batched", joined)):
         print(
@@ -469,7 +551,9 @@ def compare_batching(args: argparse.Namespace) -> int:
     print(
         f"p99 bound:   {joined.latency_ms(0.99):.1f} ms vs max-latency + one call ~{bound:.0f} ms"
     )
-    bad = any(r.results.wrong or r.answered != r.requests for r in (plain, joined))
+    bad = any(
+        r.results.wrong or r.results.lost or r.answered != r.requests for r in (plain, joined)
+    )
     return 1 if bad else 0
 
 
@@ -555,6 +639,13 @@ def main(argv: list[str] | None = None) -> int:
         "--asyncio-clients",
         action="store_true",
         help="clients as connections of one asyncio loop, not threads (less of the CPU)",
+    )
+    parser.add_argument(
+        "--wrk",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --compare-batching: wrk (C, on PATH) as the clients, for SECONDS each run",
     )
     parser.add_argument("--timeout", type=float, default=900.0, help="bound on the whole run (s)")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="per request (s)")

@@ -75,3 +75,26 @@ def test_smoke_run_reports_every_case(tmp_path: Path) -> None:
     assert {r["gc"] for r in report["results"]} == {"on", "off", "n/a"}
     assert report["machine"]["versions"]["typedmodel"]
     assert "ratio" in proc.stdout
+
+
+def _compare_batching(*args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.serve_load", "--compare-batching", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr  # every answer a 200, none lost
+    assert "ratio:" in out.stdout and "p99 bound:" in out.stdout, out.stdout
+    return out.stdout
+
+
+def test_the_batching_load_run_answers_every_request() -> None:
+    printed = _compare_batching("--requests", "64", "--asyncio-clients")
+    assert "statuses {200: 64}" in printed
+
+
+def test_the_batching_load_run_with_wrk_answers_every_request() -> None:
+    printed = _compare_batching("--wrk", "1")  # wrk: on PATH (.ci/run installs it)
+    assert "clients as wrk connections" in printed
