@@ -177,6 +177,11 @@ def _bad_request(msg: str, type_: str) -> bytes:
 _MAX_RENDERED = 16  # rendered docs kept, one per format and base URL
 
 
+def _pool_size(max_workers: int | None) -> int:
+    """The threads of a pool: `max_workers`, else `ThreadPoolExecutor`'s own default."""
+    return max_workers if max_workers is not None else min(32, (os.cpu_count() or 1) + 4)
+
+
 class _Server:
     """Request handlers around one model, and the bounded pool predict runs in."""
 
@@ -209,7 +214,7 @@ class _Server:
                 self._joined,
                 max_rows=rows,
                 max_latency=max_latency_ms / 1000,
-                capacity=max_workers,  # the threads of the pool joined calls run in
+                capacity=_pool_size(max_workers),  # the threads joined calls run in
             )
         self.name = name
         self.model_version = version
@@ -221,7 +226,7 @@ class _Server:
         # Joined calls run in a pool of their own, so that a long call never holds up the
         # checking of the requests that will join the next one.
         self.model_executor = (
-            ThreadPoolExecutor(max_workers, thread_name_prefix="typedmodel-joined")
+            ThreadPoolExecutor(_pool_size(max_workers), thread_name_prefix="typedmodel-joined")
             if self.batcher is not None
             else None
         )

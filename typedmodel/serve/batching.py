@@ -8,10 +8,9 @@ model is free (waiting longer would add no rows, only latency). A ready group is
 one call as soon as the model is free (at most `capacity` calls at once, the model's threads):
 until then it goes on taking the rows of requests that arrive, which would otherwise wait for
 the call after it. So under load the model is never idle while rows wait, and its calls grow
-with the load. The output, validated
-as one batch, is split back by each request's row count, in order. A request larger than
-`max_rows` is a call of its own, never split. When the joined call fails, every request in it
-fails, and no request gets another's rows.
+with the load. The output, validated as one batch, is split back by each request's row count,
+in order. A request larger than `max_rows` is a call of its own, never split. When the joined
+call fails, every request in it fails, and no request gets another's rows.
 
 Batching applies to models whose output is a list of rows (``-> list[X]``), where one row out
 per row in is checked; a model can opt out with ``@typed(batching=False)`` or take fewer rows
