@@ -1039,8 +1039,12 @@ def _members(values: Any, allowed: list[Any]) -> Any:
         import pyarrow.compute as pc
 
         strings = values.__arrow_array__()
-        found = pc.is_in(strings, value_set=pa.array(allowed, type=strings.type))
-        return np.asarray(pc.fill_null(found, False))
+        try:
+            found = pc.is_in(strings, value_set=pa.array(allowed, type=strings.type))
+        except pa.ArrowException:  # a string type without the kernel: pandas' own way
+            pass
+        else:
+            return np.asarray(pc.fill_null(found, False))
     return np.asarray(pd.Series(values, copy=False).isin(allowed), dtype=bool)
 
 
@@ -1143,6 +1147,22 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+def _not_empty(values: Any, arrow: bool) -> Any:
+    """1.0 where a string is not empty, 0.0 where it is (gaps: either): Arrow's size of each
+    string in bytes (0 only when empty), or a comparison with "" in C."""
+    if arrow:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            sizes = pc.fill_null(pc.binary_length(values.__arrow_array__()), 1)
+        except pa.ArrowException:  # a string type without the kernel: as objects
+            pass
+        else:
+            return np.where(np.asarray(sizes) == 0, 0.0, 1.0)
+    return np.where(np.asarray(values, dtype=object) == "", 0.0, 1.0)
+
+
 def _string_limits(c: Constraints, values: Any, checked: Any) -> _Bad:
     bad: _Bad = []
     if c.min_length is None and c.max_length is None and c.pattern is None:
@@ -1152,15 +1172,7 @@ def _string_limits(c: Constraints, values: Any, checked: Any) -> _Bad:
     dtype = getattr(values, "dtype", None)
     arrow = isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) != "python"
     if c.max_length is None and c.min_length == 1:
-        # "not empty", the usual limit: no characters counted. Arrow has each string's size in
-        # bytes (0 only when empty); an object column is compared with "" in C.
-        if arrow:
-            import pyarrow.compute as pc
-
-            sizes = pc.fill_null(pc.binary_length(values.__arrow_array__()), 1)
-            lengths = np.where(np.asarray(sizes) == 0, 0.0, 1.0)
-        else:
-            lengths = np.where(np.asarray(values, dtype=object) == "", 0.0, 1.0)
+        lengths = _not_empty(values, arrow)  # "not empty", the usual limit: nothing counted
     else:
         lengths = series.str.len().to_numpy(dtype="float64", na_value=np.nan)
     for key, compare, kind, word in (
