@@ -86,7 +86,8 @@ def _compare_batching(*args: str) -> str:
         timeout=600,
     )
     assert out.returncode == 0, out.stdout + out.stderr  # every answer a 200, none lost
-    assert "ratio:" in out.stdout and "p99 bound:" in out.stdout, out.stdout
+    assert "ratio:" in out.stdout, out.stdout
+    assert "p99 bound:" in out.stdout, out.stdout
     return out.stdout
 
 
