@@ -357,8 +357,8 @@ end
 
 @dataclass
 class WrkRun:
-    """One run of wrk (C, one thread for every connection): its own counts and percentiles,
-    the requests being whatever it sent in its time."""
+    """One run of wrk (in C; one thread drives every connection): its own counts and
+    percentiles, the requests being whatever it sent in its time."""
 
     results: Results
     elapsed: float
@@ -484,10 +484,10 @@ def load(
 
                 try:  # the lighter event loop where it is installed (the serve extra's)
                     import uvloop
-
-                    uvloop.run(run_all())
                 except ImportError:
                     asyncio.run(run_all())
+                else:
+                    uvloop.run(run_all())
             else:
                 threads = [
                     threading.Thread(target=_client, args=args, daemon=True) for _ in range(clients)
