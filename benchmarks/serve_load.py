@@ -355,29 +355,6 @@ end
 """
 
 
-@dataclass
-class WrkRun:
-    """One run of wrk (in C; one thread drives every connection): its own counts and
-    percentiles, the requests being whatever it sent in its time."""
-
-    results: Results
-    elapsed: float
-    requests: int
-    log: str
-    percentiles_ms: dict[float, float]
-
-    @property
-    def answered(self) -> int:
-        return sum(self.results.statuses.values())
-
-    @property
-    def throughput(self) -> float:
-        return self.answered / self.elapsed
-
-    def latency_ms(self, q: float) -> float:
-        return self.percentiles_ms[q]
-
-
 def _wrk(port: int, bodies: list[bytes], clients: int, seconds: float, path: str) -> WrkRun:
     """Every valid body of `bodies` in turn from `clients` connections for `seconds`; each
     answer must be a 2xx (wrk counts the others)."""
@@ -432,6 +409,17 @@ class Run:
         return _percentile([s * 1000 for s in self.results.latencies], q)
 
 
+@dataclass
+class WrkRun(Run):
+    """One run of wrk (in C; one thread drives every connection): its own counts and
+    percentiles, the requests being whatever it sent in its time."""
+
+    percentiles_ms: dict[float, float] = field(default_factory=dict)
+
+    def latency_ms(self, q: float) -> float:
+        return self.percentiles_ms[q]
+
+
 def load(
     plan: list[tuple[bytes, int]],
     *,
@@ -445,7 +433,7 @@ def load(
     command: Any = None,
     asyncio_clients: bool = False,
     wrk_seconds: float | None = None,
-) -> Run | WrkRun:
+) -> Run:
     """Start a server, send `plan` from `clients` connections, stop it. `command`, if given,
     makes the server's command line from the port. With `wrk_seconds`, wrk sends the plan's
     bodies (all of them valid) for that long instead."""

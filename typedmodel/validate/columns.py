@@ -1031,20 +1031,36 @@ def _check_datetime(plan: ColumnPlan, r: TypeRule, values: Any, checked: Any) ->
     return None
 
 
+def _arrow_text(values: Any) -> bool:
+    """Whether a column is a pandas string column stored in Arrow."""
+    dtype = getattr(values, "dtype", None)
+    return isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) != "python"
+
+
+def _on_arrow(values: Any, compute: Any) -> Any:
+    """`compute(pyarrow, strings)` on an Arrow string column, as a numpy array; None for other
+    columns, or where Arrow has no kernel for the column's string type."""
+    if not _arrow_text(values):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute  # the submodule, as pa.compute
+
+    try:
+        return np.asarray(compute(pa, values.__arrow_array__()))
+    except pa.ArrowException:
+        return None
+
+
 def _members(values: Any, allowed: list[Any]) -> Any:
     """Where a column's values are among `allowed` (Arrow strings: Arrow's own set lookup)."""
-    dtype = getattr(values, "dtype", None)
-    if isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) != "python":
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        strings = values.__arrow_array__()
-        try:
-            found = pc.is_in(strings, value_set=pa.array(allowed, type=strings.type))
-        except pa.ArrowException:  # a string type without the kernel: pandas' own way
-            pass
-        else:
-            return np.asarray(pc.fill_null(found, False))
+    found = _on_arrow(
+        values,
+        lambda pa, s: pa.compute.fill_null(
+            pa.compute.is_in(s, value_set=pa.array(allowed, type=s.type)), False
+        ),
+    )
+    if found is not None:
+        return found
     return np.asarray(pd.Series(values, copy=False).isin(allowed), dtype=bool)
 
 
@@ -1147,19 +1163,12 @@ def _number(value: Any) -> str:
     return str(value)
 
 
-def _not_empty(values: Any, arrow: bool) -> Any:
+def _not_empty(values: Any) -> Any:
     """1.0 where a string is not empty, 0.0 where it is (gaps: either): Arrow's size of each
     string in bytes (0 only when empty), or a comparison with "" in C."""
-    if arrow:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        try:
-            sizes = pc.fill_null(pc.binary_length(values.__arrow_array__()), 1)
-        except pa.ArrowException:  # a string type without the kernel: as objects
-            pass
-        else:
-            return np.where(np.asarray(sizes) == 0, 0.0, 1.0)
+    sizes = _on_arrow(values, lambda pa, s: pa.compute.fill_null(pa.compute.binary_length(s), 1))
+    if sizes is not None:
+        return np.where(sizes == 0, 0.0, 1.0)
     return np.where(np.asarray(values, dtype=object) == "", 0.0, 1.0)
 
 
@@ -1169,10 +1178,8 @@ def _string_limits(c: Constraints, values: Any, checked: Any) -> _Bad:
         return bad
     series = pd.Series(values, copy=False)
     failed = ~checked
-    dtype = getattr(values, "dtype", None)
-    arrow = isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) != "python"
     if c.max_length is None and c.min_length == 1:
-        lengths = _not_empty(values, arrow)  # "not empty", the usual limit: nothing counted
+        lengths = _not_empty(values)  # "not empty", the usual limit: nothing counted
     else:
         lengths = series.str.len().to_numpy(dtype="float64", na_value=np.nan)
     for key, compare, kind, word in (
@@ -1263,10 +1270,9 @@ def _fast_str(values: Any) -> Any:
 def _all_str(values: Any) -> bool:
     """Whether a column holds only strings, no gap: one pass in C over an object array (a
     python-storage ``str`` column's own, not a copy); Arrow's ``str`` counts its nulls."""
-    dtype = getattr(values, "dtype", None)
-    if isinstance(dtype, pd.StringDtype) and getattr(dtype, "storage", None) != "python":
+    if _arrow_text(values):
         return not values.isna().any()
-    if isinstance(dtype, pd.StringDtype):
+    if isinstance(getattr(values, "dtype", None), pd.StringDtype):
         values = np.asarray(values)
     if not isinstance(values, np.ndarray) or values.dtype != object:
         return False
