@@ -660,6 +660,20 @@ def test_extra_columns_are_dropped_with_a_warning_naming_them() -> None:
     assert list(out.columns) == ["a", "b", "c"]
 
 
+def test_the_warning_for_extra_columns_stays_short() -> None:
+    # A CSV header or a JSON key is the caller's input: a huge label isn't written out whole.
+    labels = ["x" * 10_000, *(f"extra{i}" for i in range(50))]
+    frame = pd.DataFrame({"a": [1], "b": [1.0], "c": ["x"], **{k: [0] for k in labels}})
+    with pytest.warns(TypedModelWarning, match="were dropped") as record:
+        SchemaEnforcer(COLUMNS).validate(frame)
+    tensors = SchemaEnforcer(Schema([TensorSpec(np.float64, (-1,), "t")]))
+    with pytest.warns(TypedModelWarning, match="were dropped") as more:
+        tensors.validate({"t": np.ones(2), **{k: np.ones(2) for k in labels}})
+    for message in (str(record[0].message), str(more[0].message)):
+        assert "extra0" in message
+        assert len(message) < 300
+
+
 def test_columns_follow_the_schema_order_and_the_callers_frame_is_untouched() -> None:
     frame = pd.DataFrame(
         {

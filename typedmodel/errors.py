@@ -20,6 +20,7 @@ __all__ = [
     "TypedModelError",
     "TypedModelWarning",
     "ValidationError",
+    "short_names",
     "short_repr",
 ]
 
@@ -121,6 +122,18 @@ def short_repr(value: Any, limit: int = _INPUT_REPR_LIMIT) -> str:
     return text
 
 
+def short_names(names: Any) -> str:
+    """Labels listed for a message, as a list's repr: its first few, each cut short (a
+    request's column labels are input too).
+
+    Examples:
+        >>> short_names(["a", "b"])
+        "['a', 'b']"
+    """
+    return short_repr(list(names), limit=_NAMES_LIMIT)
+
+
+_NAMES_LIMIT = 200
 _REPR = reprlib.Repr()
 _REPR.maxlevel = 4
 _REPR.maxstring = _REPR.maxother = _REPR.maxlong = _INPUT_REPR_LIMIT

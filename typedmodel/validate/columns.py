@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import pydantic
 
-from typedmodel.errors import OMITTED, Issue, TypedModelWarning, ValidationError
+from typedmodel.errors import OMITTED, Issue, TypedModelWarning, ValidationError, short_names
 from typedmodel.schema import MISSING, Array, Constraints, DataType, LiteralType
 from typedmodel.schema.nodes import DType
 from typedmodel.schema.rules import TypeRule, applicable, inexact, not_a_number, out_of_range
@@ -467,7 +467,7 @@ class TableValidator:
         return labels[pos] if pos is not None else plan.key
 
     def _warn_extra(self, labels: Sequence[Any]) -> None:
-        names = [str(label) for label in labels]
+        names = short_names(str(label) for label in labels)
         warnings.warn(
             f"columns {names} are not {self.known} and were dropped",
             TypedModelWarning,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from typedmodel.errors import Issue, TypedModelWarning, ValidationError
+from typedmodel.errors import Issue, TypedModelWarning, ValidationError, short_names
 from typedmodel.schema import Schema, TensorSpec
 from typedmodel.validate._common import batch_type_issue
 from typedmodel.validate._numbers import beyond_range, fractional, ints_held, overflows
@@ -49,8 +49,9 @@ class TensorEnforcer:
         data = self._named(data)
         extra = sorted(str(k) for k in data if k not in {s.name for s in self.specs})
         if extra:
+            names = short_names(extra)
             warnings.warn(
-                f"inputs {extra} are not in the model's input schema and were dropped",
+                f"inputs {names} are not in the model's input schema and were dropped",
                 TypedModelWarning,
                 stacklevel=4,
             )
