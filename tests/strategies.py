@@ -413,11 +413,14 @@ def _near_values(plan: FieldPlan) -> st.SearchStrategy[Any]:
             (plan.high if plan.high is not None else 2**63 - 1) + 2,
         )
         edges = st.sampled_from([2**63 - 1, -(2**63), 2**63, -(2**63) - 1, 2**70, 3.0, 2.5, True])
-        return st.one_of(bounded, edges, wrong)
+        texts = st.sampled_from(["7", " -7 ", "9223372036854775808", "2.5"])  # lax: numbers
+        return st.one_of(bounded, edges, texts, wrong)
     if plan.kind == "float":
         exact = st.floats(allow_nan=False, allow_infinity=False)
         ints = st.sampled_from([0, 7, 2**53, 2**53 + 1, -(2**53) - 1])
-        return st.one_of(exact, ints, st.sampled_from([True]), wrong)
+        # Numbers as text (pydantic's lax mode), held to the same rule as the numbers.
+        texts = st.sampled_from(["1.5", "9007199254740993", "9007199254740992", "1e400", "inf"])
+        return st.one_of(exact, ints, texts, st.sampled_from([True]), wrong)
     if plan.kind == "str":
         return st.one_of(st.text(max_size=3), st.sampled_from([5, 1.5, False]), wrong)
     if plan.kind == "bool":

@@ -94,6 +94,109 @@ def test_list_and_frame_agree_on_a_dataframe(case: tuple[Any, Any]) -> None:
     assert columnar == row_wise
 
 
+class _Double(pydantic.BaseModel):
+    x: float
+
+
+_TEXT_PATHS = {
+    "list": BatchValidator(_Double),
+    "frame": FrameValidator(_Double),
+    "explicit": SchemaEnforcer(tm.Schema([tm.ColSpec("double", "x")])),
+}
+
+# Numbers as JSON writes them, and literals beyond a double (``1e400``) or near its limits.
+_NUMBER_TEXTS = st.one_of(
+    st.integers(-(2**70), 2**70).map(str),
+    st.sampled_from([2**53 + 1, -(2**53) - 1, 2**53, 2**64, 10**308, 10**309]).map(str),
+    st.floats(allow_nan=False).map(json.dumps),
+    st.builds("{}e{}".format, st.integers(-99, 99), st.integers(-330, 330)),
+    st.builds("{}.{}e{}".format, st.integers(0, 9), st.integers(0, 10**20), st.integers(300, 310)),
+)
+
+
+@SLOW
+@given(_NUMBER_TEXTS, st.sampled_from(["{}", " {} ", "{}\n"]), st.sampled_from(sorted(_TEXT_PATHS)))
+def test_a_number_as_text_is_read_as_the_number_it_writes(
+    text: str, layout: str, path: str
+) -> None:
+    """A float field given a number's text (a CSV cell, a JSON string) agrees with the same
+    field given that number as a JSON literal: the same value, or the same issue."""
+    from typedmodel.serve.wire import BadRequest, read_json
+
+    validator = _TEXT_PATHS[path]
+    verdict, found = _outcome(validator, [{"x": layout.format(text)}])
+    got = (verdict, [i[2] for i in found] if verdict == "issues" else found)
+    try:
+        literal = read_json(text.encode())  # "Infinity" is JSON's infinity
+    except BadRequest:  # the body's fault (a literal beyond every type): refused either way
+        assert verdict == "issues", (text, got)
+        return
+    verdict, found = _outcome(validator, [{"x": literal}])
+    expected = (verdict, [i[2] for i in found] if verdict == "issues" else found)
+    assert got == expected, (text, got, expected)
+
+
+class _Numbers(pydantic.BaseModel):
+    x: float
+    i: int
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.integers(-(2**64), 2**64),
+    st.sampled_from([2**53, 2**53 + 1, -(2**53) - 1, 2**63 - 1, 2**63, 0, 7]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.5, 2.0, 1e300, -2.5]),
+)
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else json.dumps(value)
+
+
+@SLOW
+@given(st.lists(st.tuples(_CELLS, _CELLS), min_size=1, max_size=4), st.booleans())
+def test_a_csv_body_agrees_with_the_same_table_in_json(
+    rows: list[tuple[Any, Any]], row_wise: bool
+) -> None:
+    """CSV carries numbers as text, and pandas types each column: the server's answer to a CSV
+    table is its answer to the same table sent as JSON."""
+    from tests.asgi import call
+    from typedmodel.serve import create_app
+
+    if row_wise:
+
+        def predict(model_input: list[_Numbers]) -> list[dict[str, Any]]:
+            return [r.model_dump() for r in model_input]
+
+    else:
+
+        def predict(model_input: tm.Frame[_Numbers]) -> list[dict[str, Any]]:  # type: ignore[misc]
+            return model_input.astype(object).to_dict("records")
+
+    app = create_app(tm.typed(predict))
+    csv = "x,i\n" + "".join(f"{_cell(x)},{_cell(i)}\n" for x, i in rows)
+    table = {"dataframe_split": {"columns": ["x", "i"], "data": [list(r) for r in rows]}}
+    as_csv = call(app, "POST", "/invocations", csv.encode(), {"content-type": "text/csv"})
+    as_json = post(app, table)
+    assert as_csv.status == as_json.status, (csv, as_csv, as_json)
+    if as_json.status == 200:
+        assert as_csv.json() == as_json.json()
+    else:
+        # An empty cell is CSV's only way to leave a value out: missing, where JSON's null is a
+        # value of the wrong type. Both are refused, at the same place.
+        def cell(issue: dict[str, Any]) -> Any:
+            return rows[issue["row"]][["x", "i"].index(issue["loc"][0])]
+
+        def found(reply: Any) -> list[tuple[Any, ...]]:
+            return [
+                (i["row"], i["loc"], "missing" if cell(i) is None else i["type"])
+                for i in reply.json()["issues"]
+            ]
+
+        assert found(as_csv) == found(as_json), csv
+
+
 @SLOW
 @given(models_and_batches())
 def test_accepted_values_are_the_inputs_values(case: tuple[Any, Any]) -> None:
@@ -105,7 +208,12 @@ def test_accepted_values_are_the_inputs_values(case: tuple[Any, Any]) -> None:
     for given_row, validated in zip(rows, out, strict=True):
         for key, value in given_row.items():
             lax = kinds.get(key) == "bool" and not isinstance(value, bool)  # "yes", 1: lax
-            if isinstance(value, float) and math.isnan(value):
+            numeric = kinds.get(key) in ("int", "float") and isinstance(value, str)
+            if numeric and key in validated:  # a number's text: that number, exactly
+                literal = value.strip()
+                written = int(literal) if literal.lstrip("+-").isdigit() else float(literal)
+                assert validated[key] == written, (key, value, validated[key])
+            elif isinstance(value, float) and math.isnan(value):
                 assert validated.get(key, None) is None  # NaN, compared as missing (_outcome)
             elif key in validated and not lax:
                 assert validated[key] == value, (key, value, validated[key])
@@ -163,7 +271,7 @@ def test_the_server_agrees_with_predict(case: tuple[Any, Any]) -> None:
 
 def _lax(plans: list[FieldPlan], row: dict[str, Any]) -> bool:
     """Whether a row leans on what JSON Schema can't say: pydantic's lax bools (``1``,
-    ``"yes"``) and integers a double can't hold exactly."""
+    ``"yes"``) and numbers as text, and integers a double can't hold exactly."""
     if not isinstance(row, dict):
         return False
     for plan in plans:
@@ -171,6 +279,8 @@ def _lax(plans: list[FieldPlan], row: dict[str, Any]) -> bool:
         if plan.kind == "bool" and not isinstance(value, bool) and value is not None:
             return True
         if plan.kind == "float" and isinstance(value, int) and abs(value) > 2**53:
+            return True
+        if plan.kind in ("int", "float") and isinstance(value, str):  # "1.5": lax
             return True
     return False
 

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import decimal
 import enum
+import functools
 import json
 import warnings
 from typing import Annotated, Any
@@ -289,6 +290,119 @@ def test_a_csv_body_with_a_huge_integer_is_a_400_about_the_number() -> None:
         create_app(Scores()), "POST", "/invocations", b"i\n7\n", {"content-type": "text/csv"}
     )
     assert fine.json() == {"predictions": [7]}
+
+
+class FloatScores(tm.PythonModel):
+    def predict(self, context: Any, model_input: tm.Frame[FloatRow]) -> list[float]:
+        return model_input["x"].tolist()
+
+
+FLOAT_SCHEMA = tm.ModelSignature(inputs=tm.Schema([tm.ColSpec("double", "x")]))
+
+
+class UntypedFloats:
+    def predict(self, context: Any, model_input: Any) -> Any:
+        return model_input["x"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("csv", "issue"),
+    [
+        # pandas reads the column as float64, and the integer rounds to 2**53 there
+        (b"x\n1.5\n9007199254740993\n", (1, ["x"], "number_inexact")),
+        (b"x\n1.5\n-9007199254740993\n", (1, ["x"], "number_inexact")),
+        (b"x\n0.5\n1e400\n", (None, [], "number_range")),  # as the JSON literal is
+    ],
+    ids=["beyond-2**53", "below-minus-2**53", "overflow"],
+)
+def test_a_csv_float_column_is_read_exactly(tmp_path: Any, csv: bytes, issue: Any) -> None:
+    from typedmodel.serve import create_app
+
+    def row_wise(model_input: list[FloatRow]) -> list[float]:
+        return [r.x for r in model_input]
+
+    tm.save_model(UntypedFloats(), tmp_path / "m", signature=FLOAT_SCHEMA)
+    for app in (
+        create_app(tm.typed(row_wise)),
+        create_app(FloatScores()),
+        create_app(tmp_path / "m"),
+    ):
+        reply = call(app, "POST", "/invocations", csv, {"content-type": "text/csv"})
+        assert reply.status == 400, reply
+        assert [(i["row"], i["loc"], i["type"]) for i in reply.json()["issues"]] == [issue]
+        fine = b"x\n1.5\n9007199254740992\ninf\n-1e300\n"
+        got = call(app, "POST", "/invocations", fine, {"content-type": "text/csv"}).json()
+        assert got == {"predictions": [1.5, 2.0**53, None, -1e300]}  # (infinity: null in JSON)
+
+
+class FloatAndInt(pydantic.BaseModel):
+    x: float
+    i: int
+
+
+class Both(tm.PythonModel):
+    def predict(self, context: Any, model_input: tm.Frame[FloatAndInt]) -> list[int]:
+        return model_input["i"].tolist()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda rows: {"dataframe_split": {"columns": ["x", "i"], "data": rows}},
+        lambda rows: {"dataframe_records": [{"x": x, "i": i} for x, i in rows]},
+    ],
+    ids=["split", "records"],
+)
+def test_a_json_table_keeps_its_integers_exact(form: Any) -> None:
+    # pandas makes a column of ints beside floats (or None) float64, rounding 2**53 + 1.
+    from typedmodel.serve import create_app
+
+    app = create_app(Both())
+    reply = post(app, form([[BIG, 0], [0.5, 1]]))
+    assert [(i["row"], i["loc"], i["type"]) for i in reply.json()["issues"]] == [
+        (0, ["x"], "number_inexact")
+    ]
+    assert post(app, form([[0.5, BIG], [0.5, 1.0]])).json() == {"predictions": [BIG, 1]}
+    assert post(app, form([[0.5, BIG], [0.5, None]])).status == 400  # (i is required)
+    assert post(app, form([[2**53, 2], [0.5, 1.0]])).json() == {"predictions": [2, 1]}
+
+
+@pytest.mark.parametrize(
+    ("text", "issue"),
+    [
+        ("9007199254740993", "number_inexact"),
+        ("9_007_199_254_740_993", "number_inexact"),
+        (" -9007199254740993 ", "number_inexact"),
+        ("1" * 500, "number_inexact"),
+        ("1e400", "number_range"),
+        ("-1e309", "number_range"),
+    ],
+)
+def test_a_number_written_as_text_is_held_exactly_on_every_path(text: str, issue: str) -> None:
+    enforcer = SchemaEnforcer(FLOAT_SCHEMA.inputs)
+    paths = [
+        lambda rows: BatchValidator(FloatRow).validate(rows),
+        lambda rows: FrameValidator(FloatRow).validate(rows),
+        lambda rows: FrameValidator(FloatRow).validate(pd.DataFrame(rows, dtype="str")),
+        lambda rows: enforcer.validate(pd.DataFrame(rows)),
+    ]
+    rows = [{"x": "0.5"}, {"x": text}]
+    for run in paths:
+        assert _issues(functools.partial(run, rows)) == [(1, ("x",), issue)]
+    for fine in ("9007199254740992", "inf", "-Infinity", " 2.5 ", "1e300"):
+        for run in paths:
+            out = run([{"x": fine}])
+            value = out[0].x if isinstance(out, list) else out["x"].iloc[0]
+            assert value == float(fine)
+
+
+def test_a_32_bit_float_holds_text_to_its_own_range() -> None:
+    enforcer = SchemaEnforcer(tm.Schema([tm.ColSpec("float", "y")]))
+    frame = pd.DataFrame({"y": ["0.5", "1e39", "16777217", "3e38"]})
+    assert _issues(lambda: enforcer.validate(frame)) == [
+        (1, ("y",), "number_range"),
+        (2, ("y",), "number_inexact"),
+    ]
 
 
 class Node(pydantic.BaseModel):

@@ -9,8 +9,10 @@ all read this table; nothing else writes a dtype's range down.
 The rule for a number is that a value is accepted only when the declared type holds it exactly:
 an integer type takes integers within its range (never a bool, never a fraction); a float type
 takes floats (a ``float`` overflowing 32 bits is refused, an ``inf`` is not an overflow) and
-integers it holds exactly; neither takes a complex number. `number` applies it to one value;
-the vectorised paths apply the same constants to whole arrays.
+integers it holds exactly; neither takes a complex number. A number written as text (a CSV
+cell, a JSON string) is held to the rule as the number it writes, before a parser rounds it.
+`number` applies it to one value; the vectorised paths apply the same constants to whole
+arrays.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import math
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -172,7 +175,8 @@ def not_a_number(family: str) -> LossyNumber:
 
 
 def out_of_range(dtype: DataType) -> LossyNumber:
-    """The issue for a finite float too large for a 32-bit float."""
+    """The issue for a number too large for a float type (a finite float for a 32-bit float,
+    or a literal such as ``"1e400"`` that would overflow to infinity)."""
     return LossyNumber("number_range", f"Input should be within the range of {_describe(dtype)}")
 
 
@@ -186,7 +190,8 @@ def inexact(dtype: DataType) -> LossyNumber:
 def number(dtype: DataType, value: Any) -> Any:
     """`value` as a plain Python number of `dtype`'s family, or `LossyNumber` when `dtype` can't
     hold it exactly (anything else than a number is handed back as it is: the caller's own
-    type check decides about strings and other values).
+    type check decides about strings and other values, except that a float type refuses the
+    text of a number it can't hold).
 
     Integer ranges are not checked here: they are the bounds of the validators' constraints, so
     an out-of-range integer gets the same issue as a value beyond a user's ``le``.
@@ -220,7 +225,37 @@ def number(dtype: DataType, value: Any) -> Any:
         return _checked_float(r, as_float)
     if isinstance(value, float):
         return _checked_float(r, value)
+    if isinstance(value, str):
+        _check_text(r, value)
     return value
+
+
+# An integer literal, as Python and pydantic read one (underscores between digits allowed).
+_INT_TEXT = re.compile(r"[+-]?\d+(?:_\d+)*")
+_INFINITY_TEXT = frozenset({"inf", "infinity"})
+# Past this many digits an integer is beyond every float type's range (a double's is 309 digits).
+_FLOAT_DIGITS = 400
+
+
+def _check_text(r: TypeRule, text: str) -> None:
+    """A number written as text (a CSV cell, a JSON string) for a float type: held to the rule
+    as the number it writes, before the float parser rounds it. An integer literal must be
+    held exactly, and a literal beyond the type's range is not its infinity (``"inf"`` is).
+    Text that isn't a number is left to the caller's type check."""
+    literal = text.strip()
+    if _INT_TEXT.fullmatch(literal):
+        digits = literal.replace("_", "")
+        if len(digits.lstrip("+-")) > _FLOAT_DIGITS:  # (and past what int() reads)
+            raise inexact(r.dtype)
+        number(r.dtype, int(digits))  # held as the integer it writes would be
+        return
+    try:
+        as_float = float(literal)
+    except ValueError:
+        return
+    if math.isinf(as_float) and literal.lstrip("+-").lower() not in _INFINITY_TEXT:
+        raise out_of_range(r.dtype)
+    _checked_float(r, as_float)
 
 
 def _float_holds(r: TypeRule, value: int) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 
 from typedmodel._json import dumps
 from typedmodel.errors import Issue, ValidationError
+from typedmodel.serve.wire import exact_frame
 
 __all__ = ["REQUEST_KEYS", "answer", "parse_request"]
 
@@ -65,7 +66,9 @@ def parse_request(body: Any, *, records: bool = False) -> tuple[Any, Any]:
         import pandas as pd
 
         # (from_records reads a list of empty records as no rows at all)
-        return pd.DataFrame(value, index=pd.RangeIndex(len(value))), params
+        frame = pd.DataFrame(value, index=pd.RangeIndex(len(value)))
+        names = list(frame.columns)
+        return exact_frame(frame, lambda j: [r.get(names[j]) for r in value]), params
     return value, params
 
 
@@ -102,7 +105,8 @@ def _split_frame(value: Any, *, records: bool) -> Any:
         return [dict(zip(names, row, strict=True)) for row in data]
     import pandas as pd
 
-    return pd.DataFrame(data, columns=columns)
+    frame = pd.DataFrame(data, columns=columns)
+    return exact_frame(frame, lambda j: [row[j] for row in data])
 
 
 def _request_issue(msg: str, loc: tuple[str, ...] = ()) -> ValidationError:

@@ -7,7 +7,9 @@ float literal too large for a double (``1e400`` is not infinity) is refused here
 validator. An integer is read as the integer it is, so that a value beyond the type's range
 (the rule table's) is an issue naming its row and field; only a literal far longer than the
 widest integer type holds (a long's 19 digits) is refused as the body's fault, before Python
-spends time converting it. A CSV body follows the same integer rule.
+spends time converting it. A CSV body follows the same rules: pandas reads a column of numbers
+as float64, rounding an integer beyond 2**53 and reading ``1e400`` as infinity, so a float
+column that may have either is read again as text, its integers kept as integers.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from __future__ import annotations
 import io
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from typedmodel.schema.nodes import DataType
 from typedmodel.schema.rules import rule
 
-__all__ = ["BadRequest", "media_type", "read_csv", "read_json"]
+__all__ = ["BadRequest", "exact_frame", "may_be_rounded", "media_type", "read_csv", "read_json"]
 
 JSON_TYPE = "application/json"
 CSV_TYPE = "text/csv"
@@ -86,10 +89,15 @@ def read_json(body: bytes) -> Any:
 
 
 def read_csv(body: bytes) -> Any:
-    """The DataFrame of a CSV body with a header row.
+    """The DataFrame of a CSV body with a header row, its numbers as exact as JSON's.
+
+    pandas reads a column of numbers as float64, which rounds an integer beyond 2**53 and reads
+    ``1e400`` as infinity, and leaves a column with an integer beyond 64 bits as text. Such
+    columns are read again as the numbers they write: integers as Python ints (held to the
+    declared type by the validators, as a JSON integer is), the others as floats.
 
     Raises:
-        BadRequest: for a body that is not UTF-8 CSV, or has an integer no type holds.
+        BadRequest: for a body that is not UTF-8 CSV, or has a number no type holds.
     """
     import pandas as pd
 
@@ -101,15 +109,93 @@ def read_csv(body: bytes) -> Any:
         ) from None
     except (ValueError, pd.errors.ParserError) as exc:
         raise BadRequest(f"The body is not valid CSV: {str(exc)[:200]}", "csv_invalid") from None
-    for name in frame.columns:
-        column = frame[name]
-        if column.dtype.kind in "iufb":
+    frame = exact_frame(frame, lambda j: _numbers(_texts(body, j)) or [])
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if column.dtype.kind != "O":
             continue
-        # pandas leaves an integer wider than 64 bits as text: the JSON rule applies to it.
+        numbers = _numbers(column)
+        if numbers is not None:
+            frame.isetitem(j, pd.Series(numbers, index=frame.index, dtype=object))
+            continue
+        # Text: an integer literal in it is still held to the JSON rule's length.
         text = column.dropna().astype(str)
         digits = text.str.fullmatch(r"[+-]?\d+")
         if digits.any() and (text[digits].str.lstrip("+-").str.len() > _INT_DIGITS).any():
             raise _int_out_of_range()
+    return frame
+
+
+def _texts(body: bytes, j: int) -> Any:
+    """Column `j` of a CSV body, as text."""
+    import pandas as pd
+
+    return pd.read_csv(io.BytesIO(body), encoding="utf-8", usecols=[j], dtype=str).iloc[:, 0]
+
+
+_INFINITIES = ("inf", "infinity")
+_TOO_LARGE = object()
+
+
+def _numbers(texts: Any) -> list[Any] | None:
+    """The numbers a column's cells write (missing cells stay missing), or None when one of
+    them is not a number.
+
+    Raises:
+        BadRequest: when every cell is a number and one is too large for any type.
+    """
+    values: list[Any] = []
+    for text in texts:
+        if isinstance(text, int) and not isinstance(text, bool):
+            text = str(text)  # pandas reads a column of integers beyond 64 bits as ints
+        if not isinstance(text, str):
+            values.append(text)  # missing
+            continue
+        literal = text.strip()
+        if not literal:  # (pandas leaves empty cells as "" beside an integer beyond 64 bits)
+            values.append(math.nan)
+            continue
+        if literal.lstrip("+-").isdigit() and literal.isascii():
+            values.append(literal)  # an integer: read once every cell is a number
+            continue
+        try:
+            value = float(literal)
+        except ValueError:
+            return None
+        if math.isinf(value) and literal.lstrip("+-").lower() not in _INFINITIES:
+            values.append(_TOO_LARGE)  # refused once every cell is a number
+            continue
+        values.append(value)
+    if any(v is _TOO_LARGE for v in values):
+        raise BadRequest("The body has a number too large for a double", "number_range")
+    return [_int(v) if isinstance(v, str) else v for v in values]
+
+
+_EXACT = rule(DataType.double).exact_int
+
+
+def may_be_rounded(values: Any) -> bool:
+    """Whether pandas may have rounded the integers of a float64 column it made (from CSV text,
+    or from Python ints beside floats): a value beyond what a double holds exactly, or an
+    infinity (from CSV, a literal too large for a double)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        # (2**53 + 1 rounds to 2**53 itself, so that is a candidate too)
+        return bool(np.isinf(values).any() or (np.abs(values) >= _EXACT).any())
+
+
+def exact_frame(frame: Any, column: Callable[[int], list[Any]]) -> Any:
+    """`frame`, which pandas built from `column(j)` (the values of each column), with every
+    float64 column that may have been rounded (`may_be_rounded`) made again from its values,
+    as objects: an integer stays the integer it is, and the validators hold it to the
+    declared type."""
+    import pandas as pd
+
+    for j in range(frame.shape[1]):
+        values = frame.iloc[:, j]
+        if values.dtype.kind == "f" and may_be_rounded(values.to_numpy()):
+            frame.isetitem(j, pd.Series(column(j), index=frame.index, dtype=object))
     return frame
 
 
