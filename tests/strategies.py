@@ -424,7 +424,7 @@ def _near_values(plan: FieldPlan) -> st.SearchStrategy[Any]:
     if plan.kind == "str":
         return st.one_of(st.text(max_size=3), st.sampled_from([5, 1.5, False]), wrong)
     if plan.kind == "bool":
-        return st.one_of(st.booleans(), st.sampled_from([0, 1, 2, "yes", 1.5]), wrong)
+        return st.one_of(st.booleans(), st.sampled_from([0, 1, 2, 2**63, "yes", 1.5]), wrong)
     return st.one_of(st.sampled_from(["a", "b", "c", "A", 1]), wrong)
 
 

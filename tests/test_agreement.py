@@ -136,6 +136,45 @@ def test_a_number_as_text_is_read_as_the_number_it_writes(
     assert got == expected, (text, got, expected)
 
 
+_INT_DTYPES = {
+    "int64": (-(2**63), 2**63 - 1),
+    "uint64": (0, 2**64 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+}
+
+
+@st.composite
+def _int_arrays(draw: st.DrawFn) -> np.ndarray:
+    name = draw(st.sampled_from(sorted(_INT_DTYPES)))
+    low, high = _INT_DTYPES[name]
+    # near the powers of two where floats stop holding every integer, and the dtype's ends
+    edges = [e for k in (24, 53, 63, 64) for e in (2**k - 1, 2**k, 2**k + 1, -(2**k))]
+    near = st.sampled_from([e for e in (*edges, low, high) if low <= e <= high])
+    values = draw(st.lists(st.integers(low, high) | near, min_size=1, max_size=8))
+    return np.array(values, dtype=name)
+
+
+@SLOW
+@given(_int_arrays(), st.sampled_from([tm.DataType.double, tm.DataType.float]))
+def test_the_array_rule_for_ints_in_floats_is_the_value_rule(
+    array: np.ndarray, dtype: tm.DataType
+) -> None:
+    """Which integers a float type holds: the vectorised rule (columns and tensors) says it of
+    every value as `number` says it of each."""
+    from typedmodel.schema.rules import LossyNumber, number, rule
+    from typedmodel.validate._numbers import ints_held
+
+    def held(value: int) -> bool:
+        try:
+            number(dtype, value)
+        except LossyNumber:
+            return False
+        return True
+
+    got = ints_held(array, np.dtype(rule(dtype).numpy)).tolist()
+    assert got == [held(int(v)) for v in array.tolist()], array
+
+
 class _Numbers(pydantic.BaseModel):
     x: float
     i: int
@@ -195,6 +234,76 @@ def test_a_csv_body_agrees_with_the_same_table_in_json(
             ]
 
         assert found(as_csv) == found(as_json), csv
+
+
+class _Mixed(pydantic.BaseModel):
+    i: int
+    x: float
+    s: str
+    b: bool = False
+    tags: list[int] = []
+
+
+_MIXED_KEYS = ["i", "x", "s", "b", "tags"]
+_ANY_CELL = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**64), 2**64),
+    st.sampled_from([2**53 + 1, 2**63, 0, 1]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=3),
+    st.sampled_from(["1", "1.5", "true"]),
+    st.lists(st.integers(-3, 3), max_size=2),
+)
+
+
+def _answer(app: Any, body: Any) -> tuple[int, Any]:
+    reply = post(app, body)
+    if reply.status == 200:
+        return 200, reply.json()["predictions"]
+    assert reply.status == 400, reply
+    return 400, [(i["row"], i["loc"], i["type"]) for i in reply.json()["issues"]]
+
+
+@SLOW
+@given(
+    st.lists(st.fixed_dictionaries(dict.fromkeys(_MIXED_KEYS, _ANY_CELL)), min_size=1, max_size=3)
+)
+def test_every_form_of_a_table_gets_the_same_answer(table: list[dict[str, Any]]) -> None:
+    """One table sent as ``dataframe_split``, ``dataframe_records``, ``inputs`` of columns and
+    ``inputs`` of rows: the same answer, from a ``list[Row]`` and a ``Frame[Row]`` model
+    alike. (A row dict's null is a value; a table's null is a missing cell: the rows form is
+    compared only without nulls.)"""
+    from typedmodel.serve import create_app
+
+    def row_wise(model_input: list[_Mixed]) -> list[int]:
+        return [r.i for r in model_input]
+
+    def columnar(model_input: tm.Frame[_Mixed]) -> list[int]:
+        return [int(i) for i in model_input["i"]]
+
+    forms = {
+        "split": {
+            "dataframe_split": {
+                "columns": _MIXED_KEYS,
+                "data": [[r[k] for k in _MIXED_KEYS] for r in table],
+            }
+        },
+        "records": {"dataframe_records": table},
+        "columns": {"inputs": {k: [r[k] for r in table] for k in _MIXED_KEYS}},
+    }
+    if all(v is not None for r in table for v in r.values()):
+        forms["rows"] = {"inputs": table}
+    answers = {
+        (kind, form): _answer(app, body)
+        for kind, app in (
+            ("list", create_app(tm.typed(row_wise))),
+            ("frame", create_app(tm.typed(columnar))),
+        )
+        for form, body in forms.items()
+    }
+    first = next(iter(answers.values()))
+    assert all(a == first for a in answers.values()), (table, answers)
 
 
 @SLOW

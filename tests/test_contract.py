@@ -367,6 +367,65 @@ def test_a_json_table_keeps_its_integers_exact(form: Any) -> None:
     assert post(app, form([[2**53, 2], [0.5, 1.0]])).json() == {"predictions": [2, 1]}
 
 
+class WithDefault(pydantic.BaseModel):
+    i: int
+    k: int = 5
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda rows: {"dataframe_split": {"columns": ["i", "k"], "data": rows}},
+        lambda rows: {"dataframe_records": [{"i": i, "k": k} for i, k in rows]},
+        lambda rows: {"inputs": {"i": [r[0] for r in rows], "k": [r[1] for r in rows]}},
+    ],
+    ids=["split", "records", "columns"],
+)
+def test_a_null_cell_of_a_table_is_missing_for_both_kinds_of_model(form: Any) -> None:
+    from typedmodel.serve import create_app
+
+    def row_wise(model_input: list[WithDefault]) -> list[int]:
+        return [r.k for r in model_input]
+
+    def columnar(model_input: tm.Frame[WithDefault]) -> list[int]:
+        return model_input["k"].tolist()
+
+    for predict in (row_wise, columnar):
+        app = create_app(tm.typed(predict))
+        assert post(app, form([[1, None], [2, 7]])).json() == {"predictions": [5, 7]}
+        reply = post(app, form([[None, 1]]))
+        assert [(i["row"], i["loc"], i["type"]) for i in reply.json()["issues"]] == [
+            (0, ["i"], "missing")
+        ]
+
+
+class BoolRow(pydantic.BaseModel):
+    b: bool
+
+
+def test_a_bool_field_names_an_unsigned_column_as_list_row_does() -> None:
+    # pydantic calls an int beyond 64 bits another type (bool_type), a small one unreadable
+    frame = pd.DataFrame({"b": np.array([2**63, 1, 3], dtype=np.uint64)})
+    expected = [(0, ("b",), "bool_type"), (2, ("b",), "bool_parsing")]
+    assert _issues(lambda: FrameValidator(BoolRow).validate(frame)) == expected
+    assert _issues(lambda: BatchValidator(BoolRow).validate(frame)) == expected
+
+
+def test_a_float_field_takes_the_exact_doubles_beyond_the_long_range() -> None:
+    # 2**63 and 2**64 - 2**11 are doubles; a uint64 column holds them (and -2**63 an int64 one)
+    unsigned = pd.DataFrame({"x": np.array([2**63, 2**64 - 2**11], dtype=np.uint64)})
+    signed = pd.DataFrame({"x": np.array([-(2**63)], dtype=np.int64)})
+    explicit = SchemaEnforcer(tm.Schema([tm.ColSpec("double", "x")]))
+    for frame in (unsigned, signed):
+        expected = [float(v) for v in frame["x"].tolist()]
+        assert FrameValidator(FloatRow).validate(frame)["x"].tolist() == expected
+        assert explicit.validate(frame)["x"].tolist() == expected
+    beyond = pd.DataFrame({"x": np.array([2**63 + 1], dtype=np.uint64)})
+    assert _issues(lambda: FrameValidator(FloatRow).validate(beyond)) == [
+        (0, ("x",), "number_inexact")
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "issue"),
     [

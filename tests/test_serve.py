@@ -412,16 +412,17 @@ def test_issues_list_every_bad_row(scorer: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    "make_body",
+    ("make_body", "table"),
     [
-        lambda rows: {"inputs": rows},
-        lambda rows: {"instances": rows},
-        lambda rows: {"dataframe_records": rows},
+        (lambda rows: {"inputs": rows}, False),
+        (lambda rows: {"instances": rows}, False),
+        # a table: its null is a missing cell, as in the DataFrame of the same records
+        (lambda rows: {"dataframe_records": rows}, True),
     ],
     ids=["inputs", "instances", "dataframe_records"],
 )
 def test_issues_equal_what_predict_raises_in_process(
-    scorer: Server, models: Any, make_body: Any
+    scorer: Server, models: Any, make_body: Any, table: bool
 ) -> None:
     rows = [
         {"name": "a", "age": -1, "income": 1.5},
@@ -430,7 +431,7 @@ def test_issues_equal_what_predict_raises_in_process(
         {"name": "ok", "age": 1, "income": 2},
     ]
     with pytest.raises(tm.ValidationError) as raised:
-        models.Scorer().predict(rows)
+        models.Scorer().predict(pd.DataFrame(rows) if table else rows)
     in_process = [issue.to_dict(include_input=False) for issue in raised.value.issues]
     assert assert_invalid(scorer.post(make_body(rows))) == in_process
 

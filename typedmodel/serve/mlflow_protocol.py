@@ -24,7 +24,8 @@ def parse_request(body: Any, *, records: bool = False) -> tuple[Any, Any]:
     """The batch and params of an MLflow request body.
 
     DataFrame forms give a DataFrame, or a list of row dicts when `records` (exact for
-    ``list[X]`` models: no NaN stands in for a missing int).
+    ``list[X]`` models: no NaN stands in for a missing int). Either way a ``null`` cell of a
+    table is a missing value (its field's default, or a ``missing`` issue), as pandas reads it.
 
     Raises:
         ValidationError: for a body of the wrong shape (not an object, none or several of the
@@ -61,8 +62,8 @@ def parse_request(body: Any, *, records: bool = False) -> tuple[Any, Any]:
     if key == "dataframe_records":
         if not isinstance(value, list) or not all(isinstance(r, Mapping) for r in value):
             raise _request_issue("'dataframe_records' must be a list of objects", (key,))
-        if records:
-            return value, params
+        if records:  # a null cell is a missing one, as in the DataFrame
+            return [{k: v for k, v in r.items() if v is not None} for r in value], params
         import pandas as pd
 
         # (from_records reads a list of empty records as no rows at all)
@@ -101,8 +102,8 @@ def _split_frame(value: Any, *, records: bool) -> Any:
     if repeated:
         raise ValidationError(repeated, title="request")
     names = [str(c) for c in columns]
-    if records:
-        return [dict(zip(names, row, strict=True)) for row in data]
+    if records:  # a null cell is a missing one, as in the DataFrame
+        return [{n: v for n, v in zip(names, row, strict=True) if v is not None} for row in data]
     import pandas as pd
 
     frame = pd.DataFrame(data, columns=columns)

@@ -27,10 +27,14 @@ def ints_held(array: Any, target: np.dtype[Any]) -> Any:
     small = (array <= exact) if array.dtype.kind == "u" else (array <= exact) & (array >= -exact)
     if small.all():
         return small
+    # The floats that convert back to the array's integer type: [-2**63, 2**63) for int64,
+    # [0, 2**64) for uint64 (-2**63, 2**63 and 2**64 are exact doubles).
+    info = np.iinfo(array.dtype)
+    low, high = float(info.min), float(info.max) + 1
     with np.errstate(over="ignore", invalid="ignore"):
         as_float = array.astype(target)
         wide = as_float.astype(np.float64)
-        back_ok = np.isfinite(wide) & (np.abs(wide) < float(np.iinfo(array.dtype).max))
+        back_ok = np.isfinite(wide) & (wide >= low) & (wide < high)
         back = np.where(back_ok, wide, 0).astype(array.dtype)
     return small | (back_ok & (back == array))
 

@@ -40,6 +40,7 @@ from typedmodel.schema.rules import TypeRule, applicable, inexact, not_a_number,
 from typedmodel.schema.rules import rule as rule_of
 from typedmodel.validate._common import batch_type_issue, current_issue_limit, first_issues
 from typedmodel.validate._core import ExactValidator, issues_from
+from typedmodel.validate._numbers import ints_held
 
 __all__ = [
     "ColumnPlan",
@@ -949,7 +950,7 @@ def _check_float(plan: ColumnPlan, r: TypeRule, values: Any, checked: Any) -> An
         bad.append((np.flatnonzero(checked), *_issue(not_a_number("float"))))
         return np.zeros(len(array), dtype=r.numpy), bad
     if kind in "iu":
-        lossy = checked & ~_ints_held(array, r)
+        lossy = checked & ~ints_held(array, np.dtype(r.numpy))
         bad.append((np.flatnonzero(lossy), *_issue(inexact(r.dtype))))
         ok = checked & ~lossy
     elif kind == "f":
@@ -969,21 +970,6 @@ def _check_float(plan: ColumnPlan, r: TypeRule, values: Any, checked: Any) -> An
         return array.astype(r.numpy), bad
 
 
-def _ints_held(array: Any, r: TypeRule) -> Any:
-    """Which integers of `array` the float type of `r` holds exactly (compared as integers:
-    ``2**53 + 1`` must not round to ``2**53`` before the check)."""
-    assert r.exact_int is not None
-    wide = array.astype(np.int64) if array.dtype.kind == "i" else array
-    small = (wide <= r.exact_int) & (wide >= -r.exact_int)
-    if small.all():
-        return small
-    with np.errstate(over="ignore", invalid="ignore"):
-        as_float = array.astype(np.float64 if r.dtype is DataType.double else np.float32)
-        back_ok = np.isfinite(as_float) & (np.abs(as_float) < 2.0**63)
-        back = np.where(back_ok, as_float, 0).astype(array.dtype)
-    return small | (back_ok & (back == array))
-
-
 def _check_bool(plan: ColumnPlan, r: TypeRule, values: Any, checked: Any) -> Any:
     view = _numpy_view(values, checked)
     if view is None:
@@ -994,6 +980,8 @@ def _check_bool(plan: ColumnPlan, r: TypeRule, values: Any, checked: Any) -> Any
     if kind == "O" and _object_kind(array, checked) == "boolean":
         return np.where(checked, array, False).astype(bool), []
     if kind in "iu":
+        if kind == "u" and len(array) and array.max() > np.iinfo(np.int64).max:
+            return None  # pydantic calls an int beyond 64 bits another type: its own checks
         wrong = checked & (array != 0) & (array != 1)
         msg = "Input should be a valid boolean, unable to interpret input"
         return array == 1, [(np.flatnonzero(wrong), "bool_parsing", msg)]
