@@ -175,6 +175,35 @@ def test_the_array_rule_for_ints_in_floats_is_the_value_rule(
     assert got == [held(int(v)) for v in array.tolist()], array
 
 
+_CSV_TOKENS = st.one_of(
+    st.integers(-(2**70), 2**70).map(str),
+    st.floats().map(repr),
+    st.sampled_from(["", "inf", "nan", "NA", "1e400", '"1,5"', '"', " 7 ", "1_0", "True"]),
+    st.text(max_size=4),
+)
+
+
+@SLOW
+@given(
+    st.lists(st.lists(_CSV_TOKENS, min_size=1, max_size=4), min_size=1, max_size=4),
+    st.sampled_from(["x", "x,i", "x,x.1", "i,x,x"]),
+)
+def test_any_csv_body_is_answered_or_refused(rows: list[list[str]], header: str) -> None:
+    """Malformed CSV, ragged rows, numbers of every size: a 200 or a 400, never a 500."""
+    from tests.asgi import call
+    from typedmodel.serve import create_app
+
+    def columnar(model_input: tm.Frame[_Numbers]) -> list[float]:
+        return [float(x) for x in model_input["x"]]
+
+    body = (header + "\n" + "".join(",".join(r) + "\n" for r in rows)).encode()
+    app = create_app(tm.typed(columnar))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tm.TypedModelWarning)  # columns dropped
+        reply = call(app, "POST", "/invocations", body, {"content-type": "text/csv"})
+    assert reply.status in (200, 400), (body, reply)
+
+
 class _Numbers(pydantic.BaseModel):
     x: float
     i: int

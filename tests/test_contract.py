@@ -263,10 +263,15 @@ def test_repeated_column_names_are_an_issue_on_every_path(
     from typedmodel.serve import create_app
 
     body = {"dataframe_split": {"columns": columns, "data": [[1, 2]]}}
+    # (in CSV pandas renames the second "i" to "i.1", which would be dropped as an extra)
+    csv = (",".join(map(str, columns)) + "\n1,2\n").encode()
     for app in (create_app(Scores()), _list_app()):
-        reply = post(app, body)
-        assert reply.status == 400
-        assert {i["type"] for i in reply.json()["issues"]} == {"duplicate_column"}
+        for reply in (
+            post(app, body),
+            call(app, "POST", "/invocations", csv, {"content-type": "text/csv"}),
+        ):
+            assert reply.status == 400
+            assert {i["type"] for i in reply.json()["issues"]} == {"duplicate_column"}
 
 
 def _list_app() -> Any:
@@ -424,6 +429,18 @@ def test_a_float_field_takes_the_exact_doubles_beyond_the_long_range() -> None:
     assert _issues(lambda: FrameValidator(FloatRow).validate(beyond)) == [
         (0, ("x",), "number_inexact")
     ]
+
+
+@pytest.mark.parametrize("body", [b"x\n0,1.5\n", b"x\n0,1,2.5\n"], ids=["one-more", "two-more"])
+def test_a_csv_row_with_more_fields_than_its_header_is_a_400(body: bytes) -> None:
+    # pandas would make the extra fields an index, and the columns would shift
+    from typedmodel.serve import create_app
+
+    reply = call(
+        create_app(FloatScores()), "POST", "/invocations", body, {"content-type": "text/csv"}
+    )
+    assert reply.status == 400
+    assert [i["type"] for i in reply.json()["issues"]] == ["csv_invalid"]
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,7 @@ def read_csv(body: bytes) -> Any:
 
     Raises:
         BadRequest: for a body that is not UTF-8 CSV, or has a number no type holds.
+        ValidationError: for a header that names a column twice.
     """
     import pandas as pd
 
@@ -109,6 +110,11 @@ def read_csv(body: bytes) -> Any:
         ) from None
     except (ValueError, pd.errors.ParserError) as exc:
         raise BadRequest(f"The body is not valid CSV: {str(exc)[:200]}", "csv_invalid") from None
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas made the extra fields an index
+        raise BadRequest(
+            "The body is not valid CSV: a row has more fields than the header", "csv_invalid"
+        )
+    _refuse_repeated_names(body, [str(c) for c in frame.columns])
     frame = exact_frame(frame, lambda j: _numbers(_texts(body, j)) or [])
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
@@ -126,11 +132,36 @@ def read_csv(body: bytes) -> Any:
     return frame
 
 
-def _texts(body: bytes, j: int) -> Any:
-    """Column `j` of a CSV body, as text."""
+def _refuse_repeated_names(body: bytes, names: list[str]) -> None:
+    """A header naming a column twice is an issue, as in a ``dataframe_split`` (pandas renames
+    the second ``x`` to ``x.1``, which would then be dropped as an extra column).
+
+    Raises:
+        ValidationError: naming each repeated column.
+    """
+    known = set(names)
+    if not any(n.rpartition(".")[0] in known for n in names if n.rpartition(".")[2].isdigit()):
+        return
     import pandas as pd
 
-    return pd.read_csv(io.BytesIO(body), encoding="utf-8", usecols=[j], dtype=str).iloc[:, 0]
+    from typedmodel.errors import ValidationError
+    from typedmodel.validate.columns import repeated_labels
+
+    header = pd.read_csv(io.BytesIO(body), header=None, nrows=1, dtype=str, keep_default_na=False)
+    repeated = repeated_labels(header.iloc[0].tolist())
+    if repeated:
+        raise ValidationError(repeated, title="request")
+
+
+def _texts(body: bytes, j: int) -> Any:
+    """Column `j` of a CSV body (which pandas has read once), as text."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(io.BytesIO(body), encoding="utf-8", usecols=[j], dtype=str)
+    except (ValueError, pd.errors.ParserError) as exc:  # (read once already: not expected)
+        raise BadRequest(f"The body is not valid CSV: {str(exc)[:200]}", "csv_invalid") from None
+    return frame.iloc[:, 0]
 
 
 _INFINITIES = ("inf", "infinity")
