@@ -189,3 +189,36 @@ def test_a_group_waits_only_while_another_request_is_on_its_way() -> None:
     assert waited
     assert both == [["b"], ["c"]]
     assert calls == [["a"], ["b", "c"]]
+
+
+def test_frames_are_joined_only_with_the_same_dtypes() -> None:
+    # pandas joins a datetime column with a time zone and one without as objects: a model
+    # using .dt would fail in the joined call though each request alone succeeds.
+    import pandas as pd
+
+    from typedmodel.serve.batching import Batcher
+
+    calls: list[list[str]] = []
+
+    async def predict(data: pd.DataFrame, params: Any) -> list[str]:
+        calls.append([str(t) for t in data.dtypes])
+        return list(data["when"].dt.year.astype(str))
+
+    aware = pd.DataFrame({"when": pd.to_datetime(["2024-01-01T00:00:00+00:00"])})
+    naive = pd.DataFrame({"when": pd.to_datetime(["2025-01-01T00:00:00"])})
+
+    async def run() -> list[Any]:
+        batcher = Batcher(predict, max_rows=8, max_latency=0.05, capacity=1)
+        batcher.expect()
+        batcher.expect()
+        batcher.expect()  # three on their way: the groups wait for them
+        out = asyncio.gather(
+            batcher.submit(aware, None, expected=True),
+            batcher.submit(naive, None, expected=True),
+            batcher.submit(aware, None, expected=True),
+        )
+        return list(await asyncio.wait_for(out, 10))
+
+    assert asyncio.run(run()) == [["2024"], ["2025"], ["2024"]]
+    own = sorted([[str(aware["when"].dtype)], [str(naive["when"].dtype)]])
+    assert sorted(calls) == own  # two calls (the aware ones joined), never one of objects

@@ -1,16 +1,18 @@
 """Adaptive batching: the valid rows of concurrent requests joined into one ``predict`` call.
 
 Each request is parsed and validated on its own (so each keeps its own issues and its own
-``400``). Its valid batch then waits, on the event loop, for others with equal params: the
-first one starts a clock, and the group is ready once it holds `max_rows` rows, or
-`max_latency` seconds have passed, or no other request is being read and checked while the
-model is free (waiting longer would add no rows, only latency). A ready group is predicted in
-one call as soon as the model is free (at most `capacity` calls at once, the model's threads):
-until then it goes on taking the rows of requests that arrive, which would otherwise wait for
-the call after it. So under load the model is never idle while rows wait, and its calls grow
-with the load. The output, validated as one batch, is split back by each request's row count,
-in order. A request larger than `max_rows` is a call of its own, never split. When the joined
-call fails, every request in it fails, and no request gets another's rows.
+``400``). Its valid batch then waits, on the event loop, for others with equal params (and,
+for frames, the same columns and dtypes, so that ``predict`` sees the dtypes each request
+would have on its own): the first one starts a clock, and the group is ready once it holds
+`max_rows` rows, or `max_latency` seconds have passed, or no other request is being read and
+checked while the model is free (waiting longer would add no rows, only latency). A ready
+group is predicted in one call as soon as the model is free (at most `capacity` calls at once,
+the model's threads): until then it goes on taking the rows of requests that arrive, which
+would otherwise wait for the call after it. So under load the model is never idle while rows
+wait, and its calls grow with the load. The output, validated as one batch, is split back by
+each request's row count, in order. A request larger than `max_rows` is a call of its own,
+never split. When the joined call fails, every request in it fails, and no request gets
+another's rows.
 
 Batching applies to models whose output is a list of rows (``-> list[X]``), where one row out
 per row in is checked; a model can opt out with ``@typed(batching=False)`` or take fewer rows
@@ -50,6 +52,7 @@ class _Waiting:
 @dataclass
 class _Group:
     params: Any
+    layout: Any = None  # a frame's columns and dtypes (lists: None): joined only when equal
     waiting: list[_Waiting] = field(default_factory=list)
     rows: int = 0
     timer: asyncio.TimerHandle | None = None
@@ -92,11 +95,12 @@ class Batcher:
         rows = len(data)
         loop = asyncio.get_running_loop()
         waiting = _Waiting(data, rows, loop.create_future())
+        layout = _layout(data)
         if rows >= self.max_rows:  # a call of its own, in its turn
-            group = _Group(params)
+            group = _Group(params, layout)
             self._groups.append(group)
         else:
-            group = self._group(params, rows)
+            group = self._group(params, layout, rows)
         group.waiting.append(waiting)
         group.rows += rows
         if group.rows >= self.max_rows or self._idle():
@@ -121,13 +125,17 @@ class Batcher:
     def _idle(self) -> bool:
         return self._arriving == 0 and (self.capacity is None or self._running < self.capacity)
 
-    def _group(self, params: Any, rows: int) -> _Group:
-        """The oldest group not yet called with equal params and room for `rows`, else a new
-        one."""
+    def _group(self, params: Any, layout: Any, rows: int) -> _Group:
+        """The oldest group not yet called with equal params, the same layout and room for
+        `rows`, else a new one."""
         for group in self._groups:
-            if _equal(group.params, params) and group.rows + rows <= self.max_rows:
+            if (
+                group.layout == layout
+                and _equal(group.params, params)
+                and group.rows + rows <= self.max_rows
+            ):
                 return group
-        group = _Group(params)
+        group = _Group(params, layout)
         self._groups.append(group)
         return group
 
@@ -169,6 +177,16 @@ class Batcher:
         for w, part in zip(waiting, parts, strict=True):
             if not w.future.done():  # its request may have timed out
                 w.future.set_result(part)
+
+
+def _layout(data: Any) -> Any:
+    """A checked frame's columns and dtypes (None for a list of rows). Frames are joined only
+    when these are equal, so that a call's columns have the dtypes each request's own would:
+    pandas makes a datetime column with a time zone and one without objects, for instance."""
+    columns = getattr(data, "columns", None)
+    if columns is None:
+        return None
+    return tuple(columns), tuple(str(t) for t in data.dtypes)
 
 
 def _equal(a: Any, b: Any) -> bool:
