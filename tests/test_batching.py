@@ -222,3 +222,12 @@ def test_frames_are_joined_only_with_the_same_dtypes() -> None:
     assert asyncio.run(run()) == [["2024"], ["2025"], ["2024"]]
     own = sorted([[str(aware["when"].dtype)], [str(naive["when"].dtype)]])
     assert sorted(calls) == own  # two calls (the aware ones joined), never one of objects
+    from typedmodel.serve.batching import _layout
+
+    # categoricals of other categories would be joined as objects too
+    assert _layout(pd.DataFrame({"c": pd.Categorical(["a"])})) != _layout(
+        pd.DataFrame({"c": pd.Categorical(["b"])})
+    )
+    assert _layout(pd.DataFrame({"c": pd.Categorical(["a"])})) == _layout(
+        pd.DataFrame({"c": pd.Categorical(["a", "a"])})
+    )

@@ -186,7 +186,7 @@ def _layout(data: Any) -> Any:
     columns = getattr(data, "columns", None)
     if columns is None:
         return None
-    return tuple(columns), tuple(str(t) for t in data.dtypes)
+    return tuple(columns), tuple(data.dtypes)  # (a categorical's dtype names its categories)
 
 
 def _equal(a: Any, b: Any) -> bool:
