@@ -69,7 +69,7 @@ def parse_request(body: Any, *, records: bool = False) -> tuple[Any, Any]:
         # (from_records reads a list of empty records as no rows at all)
         frame = pd.DataFrame(value, index=pd.RangeIndex(len(value)))
         names = list(frame.columns)
-        return exact_frame(frame, lambda j: [r.get(names[j]) for r in value]), params
+        return exact_frame(frame, lambda i, j: value[i].get(names[j])), params
     return value, params
 
 
@@ -107,7 +107,7 @@ def _split_frame(value: Any, *, records: bool) -> Any:
     import pandas as pd
 
     frame = pd.DataFrame(data, columns=columns)
-    return exact_frame(frame, lambda j: [row[j] for row in data])
+    return exact_frame(frame, lambda i, j: data[i][j])
 
 
 def _request_issue(msg: str, loc: tuple[str, ...] = ()) -> ValidationError:

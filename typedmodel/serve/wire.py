@@ -23,7 +23,14 @@ from typing import Any
 from typedmodel.schema.nodes import DataType
 from typedmodel.schema.rules import rule
 
-__all__ = ["BadRequest", "exact_frame", "may_be_rounded", "media_type", "read_csv", "read_json"]
+__all__ = [
+    "BadRequest",
+    "exact_frame",
+    "media_type",
+    "read_csv",
+    "read_json",
+    "rounding_candidates",
+]
 
 JSON_TYPE = "application/json"
 CSV_TYPE = "text/csv"
@@ -115,9 +122,10 @@ def read_csv(body: bytes) -> Any:
             "The body is not valid CSV: a row has more fields than the header", "csv_invalid"
         )
     _refuse_repeated_names(body, [str(c) for c in frame.columns])
-    frame = exact_frame(frame, lambda j: _numbers(_texts(body, j)) or [])
     for j in range(frame.shape[1]):
         column = frame.iloc[:, j]
+        if column.dtype.kind == "f":
+            frame.isetitem(j, _exact_floats(body, j, column))
         if column.dtype.kind != "O":
             continue
         numbers = _numbers(column)
@@ -205,29 +213,63 @@ def _numbers(texts: Any) -> list[Any] | None:
 _EXACT = rule(DataType.double).exact_int
 
 
-def may_be_rounded(values: Any) -> bool:
-    """Whether pandas may have rounded the integers of a float64 column it made (from CSV text,
-    or from Python ints beside floats): a value beyond what a double holds exactly, or an
-    infinity (from CSV, a literal too large for a double)."""
+def rounding_candidates(values: Any) -> Any:
+    """The positions where pandas may have rounded a float64 column it made, from CSV text or
+    from Python ints beside floats: values beyond what a double holds exactly (2**53 + 1
+    rounds to 2**53 itself, so that is one too), and infinities (from CSV, a literal too
+    large for a double)."""
     import numpy as np
 
     with np.errstate(invalid="ignore"):
-        # (2**53 + 1 rounds to 2**53 itself, so that is a candidate too)
-        return bool(np.isinf(values).any() or (np.abs(values) >= _EXACT).any())
+        return np.flatnonzero(np.isinf(values) | (np.abs(values) >= _EXACT))
 
 
-def exact_frame(frame: Any, column: Callable[[int], list[Any]]) -> Any:
-    """`frame`, which pandas built from `column(j)` (the values of each column), with every
-    float64 column that may have been rounded (`may_be_rounded`) made again from its values,
-    as objects: an integer stays the integer it is, and the validators hold it to the
-    declared type."""
-    import pandas as pd
+def exact_frame(frame: Any, cell: Callable[[int, int], Any]) -> Any:
+    """`frame`, which pandas built from a request's values (`cell(i, j)`: row i, column j),
+    with the integers pandas rounded put back: a float64 column that got a Python int at a
+    `rounding_candidates` position becomes objects there, so that the validators hold the
+    integer to the declared type as they hold any other."""
 
     for j in range(frame.shape[1]):
-        values = frame.iloc[:, j]
-        if values.dtype.kind == "f" and may_be_rounded(values.to_numpy()):
-            frame.isetitem(j, pd.Series(column(j), index=frame.index, dtype=object))
+        column = frame.iloc[:, j]
+        if column.dtype.kind != "f":
+            continue
+        at = rounding_candidates(column.to_numpy())
+        given = [cell(i, j) for i in at]
+        if any(isinstance(v, int) and not isinstance(v, bool) for v in given):
+            frame.isetitem(j, _put(column, at, given))
     return frame
+
+
+def _put(column: Any, at: Any, values: list[Any]) -> Any:
+    """`column` as objects, with `values` at the positions `at`."""
+    import pandas as pd
+
+    out = column.to_numpy(dtype=object)
+    for i, value in zip(at, values, strict=True):
+        out[i] = value
+    return pd.Series(out, index=column.index, dtype=object, name=column.name)
+
+
+def _exact_floats(body: bytes, j: int, column: Any) -> Any:
+    """A float64 column pandas read from CSV column `j`, with the integer literals it rounded
+    put back as Python ints (see `exact_frame`).
+
+    Raises:
+        BadRequest: for a literal too large for a double (``inf`` itself is infinity).
+    """
+    at = rounding_candidates(column.to_numpy())
+    if not len(at):
+        return column
+    texts = _texts(body, j).iloc[at].str.strip()
+    infinite = column.to_numpy()[at] == float("inf")
+    infinite |= column.to_numpy()[at] == float("-inf")
+    if infinite.any() and not texts[infinite].str.lstrip("+-").str.lower().isin(_INFINITIES).all():
+        raise BadRequest("The body has a number too large for a double", "number_range")
+    ints = texts.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
+    if not ints.any():
+        return column  # every one is a float literal: pandas read it as Python does
+    return _put(column, at[ints], [_int(t) for t in texts[ints]])
 
 
 def media_type(header: str) -> str | None:
