@@ -127,6 +127,15 @@ def test_long_inputs_are_shortened_in_the_message() -> None:
     assert err.errors()[0]["input"] == big
 
 
+def test_a_long_key_is_shortened_in_the_message_and_kept_in_loc() -> None:
+    # an extra or repeated column's name is the caller's input, of any length
+    big = "k" * 10_000
+    err = ValidationError([Issue(0, (big,), "extra_forbidden", "Extra inputs are not permitted")])
+    assert len(str(err)) < 200
+    assert "row 0 -> kkkk" in str(err)
+    assert err.errors()[0]["loc"] == [big]
+
+
 # ---------------------------------------------------------------------------------------------
 # Accessors
 # ---------------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ class Issue:
 
     def describe(self, *, include_input: bool = True) -> str:
         """One line: ``row 3 -> age: Input should be ... [input=-4]``."""
-        where = ".".join(str(part) for part in self.loc)
+        where = ".".join(_loc_part(part) for part in self.loc)
         head = f"row {self.row}" if self.row is not None else ""
         if head and where:
             head = f"{head} -> {where}"
@@ -103,6 +103,15 @@ class Issue:
         if include_input and self.input is not OMITTED:
             line += f" [input={short_repr(self.input)}]"
         return line
+
+
+def _loc_part(part: str | int) -> str:
+    """One step of a location, as a message writes it: a key the input made up (an extra or
+    repeated column) may be any length, and is cut short there (``loc`` keeps it whole)."""
+    text = str(part)
+    if len(text) > _INPUT_REPR_LIMIT:
+        text = text[: _INPUT_REPR_LIMIT - 3] + "..."
+    return text
 
 
 def short_repr(value: Any, limit: int = _INPUT_REPR_LIMIT) -> str:
