@@ -178,7 +178,8 @@ def test_the_array_rule_for_ints_in_floats_is_the_value_rule(
 _CSV_TOKENS = st.one_of(
     st.integers(-(2**70), 2**70).map(str),
     st.floats().map(repr),
-    st.sampled_from(["", "inf", "nan", "NA", "1e400", '"1,5"', '"', " 7 ", "1_0", "True"]),
+    st.sampled_from(["", "inf", "nan", "NA", "1e400", '"1,5"', '"', " 7 ", "1_0", "True", "+-5"]),
+    st.sampled_from(["18446744073709551616", "-99999999999999999999", "\u0661\u0662"]),
     st.text(max_size=4),
 )
 

@@ -431,6 +431,31 @@ def test_a_float_field_takes_the_exact_doubles_beyond_the_long_range() -> None:
     ]
 
 
+class Texts(pydantic.BaseModel):
+    s: str | None = None
+    i: int | None = None
+
+
+def test_a_csv_column_of_text_stays_text() -> None:
+    # Only a column of numbers as pandas writes them is read as numbers (pandas leaves one
+    # with an integer past 64 bits as text); Python's float() reads more, such as "1_000".
+    from typedmodel.serve import create_app
+
+    @tm.typed
+    def echo(model_input: list[Texts]) -> list[str | None]:
+        return [r.s for r in model_input]
+
+    app = create_app(echo)
+    for cells in (["1_000"], ["\u0661\u0662"], ["+-5", "18446744073709551616"]):
+        body = ("s\n" + "\n".join(cells) + "\n").encode()
+        reply = call(app, "POST", "/invocations", body, {"content-type": "text/csv"})
+        assert reply.json() == {"predictions": cells}
+    huge = call(
+        app, "POST", "/invocations", b"i\n18446744073709551616\n\n", {"content-type": "text/csv"}
+    )
+    assert [(i["row"], i["type"]) for i in huge.json()["issues"]] == [(0, "less_than_equal")]
+
+
 @pytest.mark.parametrize("body", [b"x\n0,1.5\n", b"x\n0,1,2.5\n"], ids=["one-more", "two-more"])
 def test_a_csv_row_with_more_fields_than_its_header_is_a_400(body: bytes) -> None:
     # pandas would make the extra fields an index, and the columns would shift

@@ -231,7 +231,7 @@ def number(dtype: DataType, value: Any) -> Any:
 
 
 # An integer literal, as Python and pydantic read one (underscores between digits allowed).
-_INT_TEXT = re.compile(r"[+-]?\d+(?:_\d+)*")
+_INT_TEXT = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")
 _INFINITY_TEXT = frozenset({"inf", "infinity"})
 # Past this many digits an integer is beyond every float type's range (a double's is 309 digits).
 _FLOAT_DIGITS = 400

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -174,6 +175,11 @@ def _texts(body: bytes, j: int) -> Any:
 
 _INFINITIES = ("inf", "infinity")
 _TOO_LARGE = object()
+# A number as pandas' CSV reader writes one (ASCII digits, no underscores), and an integer.
+_NUMBER = re.compile(
+    r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity)", re.I
+)
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # ([0-9]: Python's \d is any script's digits)
 
 
 def _numbers(texts: Any) -> list[Any] | None:
@@ -194,13 +200,12 @@ def _numbers(texts: Any) -> list[Any] | None:
         if not literal:  # (pandas leaves empty cells as "" beside an integer beyond 64 bits)
             values.append(math.nan)
             continue
-        if literal.lstrip("+-").isdigit() and literal.isascii():
+        if not _NUMBER.fullmatch(literal):
+            return None  # text, as pandas read it
+        if _INTEGER.fullmatch(literal):
             values.append(literal)  # an integer: read once every cell is a number
             continue
-        try:
-            value = float(literal)
-        except ValueError:
-            return None
+        value = float(literal)
         if math.isinf(value) and literal.lstrip("+-").lower() not in _INFINITIES:
             values.append(_TOO_LARGE)  # refused once every cell is a number
             continue
@@ -266,7 +271,7 @@ def _exact_floats(body: bytes, j: int, column: Any) -> Any:
     infinite |= column.to_numpy()[at] == float("-inf")
     if infinite.any() and not texts[infinite].str.lstrip("+-").str.lower().isin(_INFINITIES).all():
         raise BadRequest("The body has a number too large for a double", "number_range")
-    ints = texts.str.fullmatch(r"[+-]?\d+").to_numpy(dtype=bool)
+    ints = texts.str.fullmatch(_INTEGER.pattern).to_numpy(dtype=bool)
     if not ints.any():
         return column  # every one is a float literal: pandas read it as Python does
     return _put(column, at[ints], [_int(t) for t in texts[ints]])
