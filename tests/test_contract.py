@@ -431,6 +431,17 @@ def test_a_float_field_takes_the_exact_doubles_beyond_the_long_range() -> None:
     ]
 
 
+def test_a_csv_float_is_the_float_json_reads() -> None:
+    # pandas 2's default float parser reads this a step off
+    from typedmodel.serve import create_app
+
+    text = "9.801176974488253e+274"
+    app = create_app(FloatScores())
+    reply = call(app, "POST", "/invocations", f"x\n{text}\n".encode(), {"content-type": "text/csv"})
+    assert reply.json() == post(app, {"inputs": [{"x": float(text)}]}).json()
+    assert reply.json() == {"predictions": [float(text)]}
+
+
 class Texts(pydantic.BaseModel):
     s: str | None = None
     i: int | None = None
