@@ -30,6 +30,7 @@ from typedmodel.schema.nodes import Array, DataType, Map
 
 __all__ = [
     "DEPTH_LIMIT",
+    "INFINITY_TEXT",
     "RULES",
     "LossyNumber",
     "TypeRule",
@@ -232,7 +233,9 @@ def number(dtype: DataType, value: Any) -> Any:
 
 # An integer literal, as Python and pydantic read one (underscores between digits allowed).
 _INT_TEXT = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")
-_INFINITY_TEXT = frozenset({"inf", "infinity"})
+INFINITY_TEXT = frozenset({"inf", "infinity"})
+"""How infinity is written as text (after a sign, in any case): a float literal that parses to
+infinity and is not one of these overflowed."""
 # Past this many digits an integer is beyond every float type's range (a double's is 309 digits).
 _FLOAT_DIGITS = 400
 
@@ -253,7 +256,7 @@ def _check_text(r: TypeRule, text: str) -> None:
         as_float = float(literal)
     except ValueError:
         return
-    if math.isinf(as_float) and literal.lstrip("+-").lower() not in _INFINITY_TEXT:
+    if math.isinf(as_float) and literal.lstrip("+-").lower() not in INFINITY_TEXT:
         raise out_of_range(r.dtype)
     _checked_float(r, as_float)
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from typedmodel.schema.nodes import DataType
-from typedmodel.schema.rules import rule
+from typedmodel.schema.rules import INFINITY_TEXT, rule
 
 __all__ = [
     "BadRequest",
@@ -180,7 +180,6 @@ def _texts(body: bytes, j: int) -> Any:
     return frame.iloc[:, 0]
 
 
-_INFINITIES = ("inf", "infinity")
 _TOO_LARGE = object()
 # A number as pandas' CSV reader writes one (ASCII digits, no underscores), and an integer.
 _NUMBER = re.compile(
@@ -213,7 +212,7 @@ def _numbers(texts: Any) -> list[Any] | None:
             values.append(literal)  # an integer: read once every cell is a number
             continue
         value = float(literal)
-        if math.isinf(value) and literal.lstrip("+-").lower() not in _INFINITIES:
+        if math.isinf(value) and literal.lstrip("+-").lower() not in INFINITY_TEXT:
             values.append(_TOO_LARGE)  # refused once every cell is a number
             continue
         values.append(value)
@@ -270,13 +269,16 @@ def _exact_floats(body: bytes, j: int, column: Any) -> Any:
     Raises:
         BadRequest: for a literal too large for a double (``inf`` itself is infinity).
     """
-    at = rounding_candidates(column.to_numpy())
+    import numpy as np
+
+    values = column.to_numpy()
+    at = rounding_candidates(values)
     if not len(at):
         return column
     texts = _texts(body, j).iloc[at].str.strip()
-    infinite = column.to_numpy()[at] == float("inf")
-    infinite |= column.to_numpy()[at] == float("-inf")
-    if infinite.any() and not texts[infinite].str.lstrip("+-").str.lower().isin(_INFINITIES).all():
+    infinite = np.isinf(values[at])
+    written = texts[infinite].str.lstrip("+-").str.lower()
+    if infinite.any() and not written.isin(list(INFINITY_TEXT)).all():
         raise BadRequest("The body has a number too large for a double", "number_range")
     ints = texts.str.fullmatch(_INTEGER.pattern).to_numpy(dtype=bool)
     if not ints.any():
