@@ -18,9 +18,9 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic_core import PydanticSerializationError, to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_json, to_jsonable_python
 
-__all__ = ["dumps", "jsonable"]
+__all__ = ["dump_json", "dumps", "jsonable"]
 
 
 def jsonable(value: Any, *, fallback: Callable[[Any], Any] | None = None) -> Any:
@@ -35,7 +35,23 @@ def jsonable(value: Any, *, fallback: Callable[[Any], Any] | None = None) -> Any
         TypeError: for a value JSON can't hold (unless `fallback` turns it into one), or one
             nested too deeply.
     """
+    return _serialized(to_jsonable_python, value, fallback)
 
+
+def dump_json(value: Any) -> bytes:
+    """`value` as compact UTF-8 JSON, by the rules above (pydantic-core writes it): the bodies
+    the server answers with.
+
+    Raises:
+        TypeError: for a value JSON can't hold.
+    """
+    out: bytes = _serialized(to_json, value, None)
+    return out
+
+
+def _serialized(
+    encode: Callable[..., Any], value: Any, fallback: Callable[[Any], Any] | None
+) -> Any:
     def other(v: Any) -> Any:
         plain = _plain(v)
         if plain is not _UNKNOWN:
@@ -46,12 +62,12 @@ def jsonable(value: Any, *, fallback: Callable[[Any], Any] | None = None) -> Any
 
     value = _prepared(value, 0)
     try:
-        return _encode(value, other)
+        return _encode(encode, value, other)
     except TypeError as exc:
         if "can't be written as JSON" in str(exc):
             raise
         # pandas' NaT is a datetime that pydantic-core can't write: replace it, then again.
-        return _encode(_without_nat(value), other)
+        return _encode(encode, _without_nat(value), other)
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -82,9 +98,9 @@ def _prepared(value: Any, depth: int) -> Any:
     return value
 
 
-def _encode(value: Any, other: Callable[[Any], Any]) -> Any:
+def _encode(encode: Callable[..., Any], value: Any, other: Callable[[Any], Any]) -> Any:
     try:
-        return to_jsonable_python(
+        return encode(
             value,
             by_alias=True,
             bytes_mode="base64",

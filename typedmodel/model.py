@@ -88,6 +88,9 @@ class Compiled:
         self.takes_params = hints.params_name is not None
         self.has_params_schema = params_schema is not None or hints.params_type is not None
         self.wants_frame = hints.input_kind is BatchKind.FRAME
+        # Batches read row by row (list[X]): DataFrame request forms are then best handed over
+        # as row dicts (no NaN standing in for a missing int).
+        self.row_wise = hints.input_kind is BatchKind.LIST
 
     def _input_validator(self) -> Any:
         # Each validator's module is imported only when needed: list[X] models never load
@@ -115,14 +118,6 @@ class Compiled:
     def validates_input(self) -> bool:
         """Whether the batch is checked (by hints or by an explicit input schema)."""
         return self.input is not None
-
-    @property
-    def row_wise(self) -> bool:
-        """Whether batches are read row by row (``list[X]``): DataFrame request forms are
-        then best handed over as row dicts (no NaN standing in for a missing int)."""
-        from typedmodel.validate.rows import BatchValidator
-
-        return isinstance(self.input, BatchValidator)
 
     # -- the call seam --------------------------------------------------------------------------
 

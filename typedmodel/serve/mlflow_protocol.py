@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from typedmodel._json import dumps
+from typedmodel._json import dump_json
 from typedmodel.errors import Issue, ValidationError
 from typedmodel.serve.wire import exact_frame
 
@@ -79,7 +79,7 @@ def answer(output: Any) -> bytes:
     Raises:
         TypeError: for an output JSON can't hold.
     """
-    return dumps({"predictions": output}).encode("utf-8")
+    return dump_json({"predictions": output})
 
 
 def _split_frame(value: Any, *, records: bool) -> Any:

@@ -25,14 +25,13 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from typedmodel._json import dumps, jsonable
+from typedmodel._json import dump_json, dumps, jsonable
 from typedmodel.errors import Issue, ValidationError
 from typedmodel.schema import Array, ColSpec, DataType, Object, Schema, TensorSpec
 from typedmodel.schema.rules import LossyNumber, number, rule
@@ -332,7 +331,7 @@ def encode(
     if request_id is not None:
         out["id"] = request_id
     out["outputs"] = _outputs(output, signature.outputs)  # plain JSON values already
-    return json.dumps(out, allow_nan=False).encode("utf-8")
+    return dump_json(out)
 
 
 def _outputs(output: Any, schema: Schema | None) -> list[dict[str, Any]]:

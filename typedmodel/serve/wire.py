@@ -76,6 +76,9 @@ def _int(text: str) -> int:
     return int(text)
 
 
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_finite_float, parse_int=_int)
+
+
 def read_json(body: bytes) -> Any:
     """The JSON value of `body`, by the rules above.
 
@@ -87,7 +90,7 @@ def read_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise BadRequest(f"The body is not valid UTF-8 (at byte {exc.start})") from None
     try:
-        return json.loads(text, parse_constant=_constant, parse_float=_finite_float, parse_int=_int)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise BadRequest(
             f"The body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
