@@ -191,6 +191,109 @@ def test_a_group_waits_only_while_another_request_is_on_its_way() -> None:
     assert calls == [["a"], ["b", "c"]]
 
 
+def test_the_clients_a_call_answers_join_the_call_that_waited_for_it() -> None:
+    # Closed-loop clients send again as soon as they are answered. A group that waited for
+    # the busy model starts its clock when the model is free, so those requests join it;
+    # calling it alone at once would leave them for one more call.
+    from typedmodel.serve.batching import Batcher
+
+    calls: list[list[str]] = []
+
+    async def predict(data: list[str], params: Any) -> list[str]:
+        calls.append(list(data))
+        await asyncio.sleep(0.2)
+        return data
+
+    async def run() -> list[Any]:
+        batcher = Batcher(predict, max_rows=8, max_latency=0.05, capacity=1)
+        first = asyncio.ensure_future(batcher.submit(["a"], None))
+        await asyncio.sleep(0.1)  # "a" is being predicted, longer than max_latency
+        waiting = asyncio.ensure_future(batcher.submit(["b"], None))
+        answered = await first
+        again = asyncio.ensure_future(batcher.submit(["a2"], None))  # "a"'s client, at once
+        return [answered, await waiting, await again]
+
+    assert asyncio.run(run()) == [["a"], ["b"], ["a2"]]
+    assert calls == [["a"], ["b", "a2"]]
+
+
+def test_a_waiting_group_is_called_within_max_latency_of_the_model_being_free() -> None:
+    from typedmodel.serve.batching import Batcher
+
+    calls: list[list[str]] = []
+
+    async def predict(data: list[str], params: Any) -> list[str]:
+        calls.append(list(data))
+        return data
+
+    async def run() -> bool:
+        batcher = Batcher(predict, max_rows=8, max_latency=0.1, capacity=1)
+        loop = asyncio.get_running_loop()
+        stop = loop.time() + 0.3
+
+        async def stream() -> None:  # never quiet: a request every turn of the loop
+            while loop.time() < stop:
+                batcher.expect()
+                batcher.arrived()
+                await asyncio.sleep(0)
+
+        feeder = asyncio.ensure_future(stream())
+        await asyncio.sleep(0)
+        started = loop.time()
+        await asyncio.wait_for(batcher.submit(["a"], None), 10)
+        waited = loop.time() - started
+        await feeder
+        return 0.09 <= waited < 0.25
+
+    assert asyncio.run(run())
+    assert calls == [["a"]]
+
+
+def test_small_bodies_are_checked_on_the_event_loop_when_batching() -> None:
+    # A small body's check is shorter than the hops to a worker thread and back; a large
+    # one is checked in the worker pool, so that it never holds up the event loop.
+    threads: list[str] = []
+
+    class Tagged(pydantic.BaseModel):
+        x: int
+        tag: str = ""
+
+        @pydantic.field_validator("x")
+        @classmethod
+        def _seen(cls, value: int) -> int:
+            threads.append(threading.current_thread().name)
+            return value
+
+    @tm.typed
+    def echo(model_input: list[Tagged]) -> list[int]:
+        return [row.x for row in model_input]
+
+    app = create_app(echo, max_batch_size=8)
+    small = {"inputs": [{"x": 1}]}
+    large = {"inputs": [{"x": 2, "tag": "t" * 20_000}]}
+    replies = asyncio.run(_all(app, [small, large]))
+    assert [r.json() for r in replies] == [{"predictions": [1]}, {"predictions": [2]}]
+    assert threads[0] == threading.main_thread().name
+    assert threads[1].startswith("typedmodel-predict")
+
+
+def test_a_joined_call_over_the_time_limit_is_a_503_and_the_server_goes_on() -> None:
+    import time
+
+    @tm.typed
+    def slow(model_input: list[float]) -> list[float]:
+        time.sleep(max(model_input))
+        return model_input
+
+    app = create_app(slow, timeout=0.2, max_batch_size=8)
+    (late,) = asyncio.run(_all(app, [{"inputs": [0.6]}]))
+    assert late.status == 503
+    assert late.json()["error_code"] == "TIMEOUT"
+    time.sleep(0.5)  # the late call ends; its answer is dropped
+    (reply,) = asyncio.run(_all(app, [{"inputs": [0.0]}]))
+    assert reply.json() == {"predictions": [0.0]}
+
+
 def test_frames_are_joined_only_with_the_same_dtypes() -> None:
     # pandas joins a datetime column with a time zone and one without as objects: a model
     # using .dt would fail in the joined call though each request alone succeeds.

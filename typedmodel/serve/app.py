@@ -46,7 +46,7 @@ import functools
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +77,7 @@ DEFAULT_MAX_BODY_BYTES = 50 * 2**20
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_ISSUES = 100
 DEFAULT_MAX_LATENCY_MS = 5.0
+_CHECKED_ON_LOOP = 16 * 1024  # bytes: smaller bodies are checked on the event loop when batching
 PROTOCOLS = ("mlflow", "v2", "both")
 
 logger = logging.getLogger("typedmodel.serve")
@@ -119,6 +120,11 @@ def _failed(ready: _Ready, exc: Exception) -> tuple[int, bytes]:
         return 500, ready.fail("The model's output does not fit its signature", exc)
     logger.error("predict raised %s", type(exc).__name__, exc_info=exc)
     return 500, ready.fail(f"The model raised {type(exc).__name__}", exc)
+
+
+def _expire(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 def _written(ready: _Ready, output: Any) -> tuple[int, bytes]:
@@ -271,26 +277,16 @@ class _Server:
             return Response(status_code=400)  # nobody is listening for the answer
         loop = asyncio.get_running_loop()
         call = functools.partial(handler, body, kind, loop, context)
-
-        async def respond() -> tuple[int, bytes]:
-            batcher = self.batcher
-            if batcher is None:
-                answer = await loop.run_in_executor(self.executor, call)
-                assert not isinstance(answer, _Ready)  # only when batching
-                return answer
-            batcher.expect()  # until it is checked, its rows may join a group
-            try:
-                result = await loop.run_in_executor(self.executor, call)
-            except BaseException:
-                batcher.arrived()
-                raise
-            if isinstance(result, _Ready):
-                return await self._batched(result)  # it has arrived once it joins a group
-            batcher.arrived()
-            return result
-
         try:
-            status, payload = await asyncio.wait_for(respond(), self.timeout)
+            if self.batcher is not None and len(body) <= _CHECKED_ON_LOOP:
+                # Checked here on the event loop: a small body's check is shorter than the hops
+                # to a worker thread and back, and its rows join a group in the turn it arrives.
+                result = call()
+                if isinstance(result, _Ready):
+                    result = await self._batched(result, timeout=self.timeout)
+                status, payload = result
+            else:
+                status, payload = await asyncio.wait_for(self._in_pool(call), self.timeout)
         except TimeoutError:
             # A thread can't be interrupted: predict runs on to its end, holding its worker,
             # and its answer is dropped. The client hears now.
@@ -299,13 +295,50 @@ class _Server:
             return _v2_error(503, msg) if v2 else _error(503, "TIMEOUT", msg)
         return Response(payload, status_code=status, media_type=JSON_TYPE)
 
-    async def _batched(self, ready: _Ready) -> tuple[int, bytes]:
-        """Predict a checked request in a joined call, then write its own answer."""
-        assert self.batcher is not None
+    async def _in_pool(self, call: Callable[[], tuple[int, bytes] | _Ready]) -> tuple[int, bytes]:
+        """`call` (a handler) run in the worker pool, then its joined call when batching."""
+        loop = asyncio.get_running_loop()
+        batcher = self.batcher
+        if batcher is None:
+            answer = await loop.run_in_executor(self.executor, call)
+            assert not isinstance(answer, _Ready)  # only when batching
+            return answer
+        batcher.expect()  # until it is checked, its rows may join a group
         try:
-            output = await self.batcher.submit(ready.data, ready.params, expected=True)
+            result = await loop.run_in_executor(self.executor, call)
+        except BaseException:
+            batcher.arrived()
+            raise
+        if isinstance(result, _Ready):
+            return await self._batched(result, expected=True)  # it arrives as it joins a group
+        batcher.arrived()
+        return result
+
+    async def _batched(
+        self, ready: _Ready, *, expected: bool = False, timeout: float | None = None
+    ) -> tuple[int, bytes]:
+        """Predict a checked request in a joined call, then write its own answer.
+
+        Raises:
+            TimeoutError: when its call hasn't ended within `timeout` seconds.
+        """
+        assert self.batcher is not None
+        future = self.batcher.submit(ready.data, ready.params, expected=expected)
+        # (a timer that fails the future: lighter than asyncio.wait_for's task and waiter)
+        timer = (
+            None
+            if timeout is None
+            else asyncio.get_running_loop().call_later(timeout, _expire, future)
+        )
+        try:
+            output = await future
+        except TimeoutError:
+            raise
         except Exception as exc:
             return _failed(ready, exc)
+        finally:
+            if timer is not None:
+                timer.cancel()
         return _written(ready, output)
 
     def _finish(
@@ -494,6 +527,18 @@ class _Server:
         return self._rendered[key]
 
 
+class _Bare:
+    """A handler as a bare ASGI app, for the routes that predict: Starlette's own wrapper
+    around a handler is skipped there (its exception handling is the app's, one layer out)."""
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self.handler = handler
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        response = await self.handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith("/v2"):
@@ -618,7 +663,10 @@ def create_app(
             if server.model_executor is not None:
                 server.model_executor.shutdown(wait=True)
 
-    routes = [
+    routes: list[Route] = []
+    if protocol in ("mlflow", "both"):
+        routes.append(Route("/invocations", _Bare(server.invocations), methods=["POST"]))
+    routes += [
         Route("/ping", server.ping, methods=["GET"]),
         Route("/health", server.ping, methods=["GET"]),
         Route("/version", server.version, methods=["GET"]),
@@ -626,8 +674,6 @@ def create_app(
         Route("/openapi.json", server.openapi, methods=["GET"]),
         Route("/docs", server.docs, methods=["GET"]),
     ]
-    if protocol in ("mlflow", "both"):
-        routes.append(Route("/invocations", server.invocations, methods=["POST"]))
     if protocol in ("v2", "both"):
         model = "/v2/models/{name}"
         versioned = model + "/versions/{version}"
@@ -640,7 +686,10 @@ def create_app(
                 Route(m + "/ready", server.v2_model_ready, methods=["GET"])
                 for m in (model, versioned)
             ),
-            *(Route(m + "/infer", server.v2_infer, methods=["POST"]) for m in (model, versioned)),
+            *(
+                Route(m + "/infer", _Bare(server.v2_infer), methods=["POST"])
+                for m in (model, versioned)
+            ),
         ]
     app = Starlette(
         routes=routes,

@@ -3,16 +3,16 @@
 Each request is parsed and validated on its own (so each keeps its own issues and its own
 ``400``). Its valid batch then waits, on the event loop, for others with equal params (and,
 for frames, the same columns and dtypes, so that ``predict`` sees the dtypes each request
-would have on its own): the first one starts a clock, and the group is ready once it holds
-`max_rows` rows, or `max_latency` seconds have passed, or no other request is being read and
-checked while the model is free (waiting longer would add no rows, only latency). A ready
-group is predicted in one call as soon as the model is free (at most `capacity` calls at once,
-the model's threads): until then it goes on taking the rows of requests that arrive, which
-would otherwise wait for the call after it. So under load the model is never idle while rows
-wait, and its calls grow with the load. The output, validated as one batch, is split back by
-each request's row count, in order. A request larger than `max_rows` is a call of its own,
-never split. When the joined call fails, every request in it fails, and no request gets
-another's rows.
+would have on its own). While the model is free, a group is called once it holds `max_rows`
+rows, or `max_latency` seconds after the model could have taken it, or as soon as the server
+has gone quiet: a few turns of the event loop with no request arriving or being answered
+(waiting longer would add no rows, only latency). While the model is busy, groups take the rows
+of the requests that arrive, and their clocks start when it is free: so under load its calls
+grow with the load, and the clients it has just answered, which may send again at once, join
+the next call rather than wait for the one after it. At most `capacity` calls run at once (the
+model's threads). The output, validated as one batch, is split back by each request's row
+count, in order. A request larger than `max_rows` is a call of its own, never split. When the
+joined call fails, every request in it fails, and no request gets another's rows.
 
 Batching applies to models whose output is a list of rows (``-> list[X]``), where one row out
 per row in is checked; a model can opt out with ``@typed(batching=False)`` or take fewer rows
@@ -29,6 +29,11 @@ from typing import Any
 from typedmodel.hints import BatchKind
 
 __all__ = ["Batcher", "batchable"]
+
+# Turns of the event loop without a request arriving or being answered after which the server
+# is quiet. A request is read in one turn and checked in the next; an answer is written in the
+# turn after its call ends. Both uvloop and asyncio poll for new requests within three turns.
+_QUIET_TURNS = 3
 
 
 def batchable(compiled: Any) -> bool:
@@ -83,18 +88,19 @@ class Batcher:
         self.capacity = capacity
         self._groups: list[_Group] = []  # open and ready groups, oldest first
         self._running = 0
-        self._arriving = 0  # requests being read and checked, which may join a group
+        self._arriving = 0  # requests being checked in a worker thread, which may join a group
+        self._events = 0  # requests arrived or answered: the loop is not quiet while it grows
+        self._watching = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.calls = 0  # joined calls made, for tests and logs
 
-    async def submit(self, data: Any, params: Any, *, expected: bool = False) -> Any:
-        """The output rows for `data`, predicted with whatever joins it (`expected`: the
-        request was announced by `expect`, and has arrived)."""
+    def submit(self, data: Any, params: Any, *, expected: bool = False) -> asyncio.Future[Any]:
+        """The future output rows for `data`, predicted with whatever joins it (`expected`:
+        the request was announced by `expect`, and has arrived)."""
         if expected:
             self._arriving -= 1
         rows = len(data)
-        loop = asyncio.get_running_loop()
-        waiting = _Waiting(data, rows, loop.create_future())
+        waiting = _Waiting(data, rows, asyncio.get_running_loop().create_future())
         layout = _layout(data)
         if rows >= self.max_rows:  # a call of its own, in its turn
             group = _Group(params, layout)
@@ -103,27 +109,52 @@ class Batcher:
             group = self._group(params, layout, rows)
         group.waiting.append(waiting)
         group.rows += rows
-        if group.rows >= self.max_rows or self._idle():
+        if group.rows >= self.max_rows:
             self._ready(group)
-        elif group.timer is None and not group.ready:
-            group.timer = loop.call_later(self.max_latency, self._ready, group)
-        return await waiting.future
+        elif self._free():
+            self._arm(group)
+            self._stir()
+        return waiting.future
 
     def expect(self) -> None:
-        """A request is being read and checked: its rows may join a group."""
+        """A request is being read and checked elsewhere: its rows may join a group."""
         self._arriving += 1
 
     def arrived(self) -> None:
-        """A request `expect` announced is answered without a call (its batch is invalid):
-        when nothing else is on its way and the model is free, waiting longer can't add rows,
-        so the open groups are called now."""
+        """A request `expect` announced is answered without a call (its batch is invalid)."""
         self._arriving -= 1
-        if self._idle():
-            for group in list(self._groups):
-                self._ready(group)
+        self._stir()
 
-    def _idle(self) -> bool:
-        return self._arriving == 0 and (self.capacity is None or self._running < self.capacity)
+    def _free(self) -> bool:
+        return self.capacity is None or self._running < self.capacity
+
+    def _arm(self, group: _Group) -> None:
+        """Start the clock of a group the model could take now."""
+        if group.timer is None and not group.ready:
+            loop = asyncio.get_running_loop()
+            group.timer = loop.call_later(self.max_latency, self._ready, group)
+
+    def _stir(self) -> None:
+        """A request arrived or was answered: the oldest groups (as many as the model can take)
+        are called once the loop has gone `_QUIET_TURNS` turns without another, and no
+        request is being checked in a worker thread."""
+        self._events += 1
+        if not self._watching and self._groups:
+            self._watching = True
+            asyncio.get_running_loop().call_soon(self._watch, self._events, 0)
+
+    def _watch(self, seen: int, turns: int) -> None:
+        loop = asyncio.get_running_loop()
+        if self._events != seen:
+            loop.call_soon(self._watch, self._events, 0)
+        elif turns < _QUIET_TURNS:
+            loop.call_soon(self._watch, seen, turns + 1)
+        else:
+            self._watching = False
+            if self._arriving == 0:
+                room = len(self._groups) if self.capacity is None else self.capacity - self._running
+                for group in self._groups[: max(room, 0)]:  # the oldest, as many as can run
+                    self._ready(group)
 
     def _group(self, params: Any, layout: Any, rows: int) -> _Group:
         """The oldest group not yet called with equal params, the same layout and room for
@@ -170,13 +201,17 @@ class Batcher:
                     w.future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
-            return
+        else:
+            for w, part in zip(waiting, parts, strict=True):
+                if not w.future.done():  # its request may have timed out
+                    w.future.set_result(part)
         finally:
             self._running -= 1
             self._start()
-        for w, part in zip(waiting, parts, strict=True):
-            if not w.future.done():  # its request may have timed out
-                w.future.set_result(part)
+            if self._free():  # the groups that waited for the model start their clocks now
+                for other in self._groups:
+                    self._arm(other)
+                self._stir()  # and its answers go out: their clients may send again at once
 
 
 def _layout(data: Any) -> Any:
