@@ -977,6 +977,27 @@ def test_every_bad_param_and_row_in_one_answer() -> None:
     assert b"nope" not in reply.body  # the unknown name is input: hidden by default
 
 
+def test_an_infinite_output_is_null_unless_its_hint_refuses_it() -> None:
+    # JSON has no infinity: answers write it as null, as they write NaN (the differences
+    # page); an output hint that refuses infinities makes it a 500 rather than a null.
+    from typedmodel.serve import create_app
+
+    @tm.typed
+    def loose(model_input: list[float]) -> list[float]:
+        return [x * float("inf") for x in model_input]
+
+    @tm.typed
+    def finite(
+        model_input: list[float],
+    ) -> list[Annotated[float, pydantic.Field(allow_inf_nan=False)]]:
+        return [x * float("inf") for x in model_input]
+
+    assert post(create_app(loose), {"inputs": [1.0]}).json() == {"predictions": [None]}
+    reply = post(create_app(finite), {"inputs": [1.0]})
+    assert reply.status == 500
+    assert "does not fit its signature" in reply.json()["message"]
+
+
 def test_a_request_over_the_time_limit_is_a_503() -> None:
     import time
 
