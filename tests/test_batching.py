@@ -4,6 +4,7 @@ alone; a failing joined call fails only its own requests."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import random
 import threading
@@ -70,6 +71,58 @@ def test_joined_answers_equal_unbatched_answers(seed: int) -> None:
     assert batcher.calls == len(CALLS)
     assert len(CALLS) < valid  # requests were joined
     assert max(CALLS) <= 16
+
+
+class Reading(pydantic.BaseModel):
+    x: int = pydantic.Field(ge=0)
+    when: dt.datetime | None = None
+
+
+@tm.typed
+def stamp(model_input: tm.Frame[Reading], params: dict[str, float] | None = None) -> list[float]:
+    with LOCK:
+        CALLS.append(len(model_input))
+    factor = (params or {}).get("factor", 1.0)
+    years = model_input["when"].dt.year.fillna(0)  # .dt: an object column fails
+    return (model_input["x"] * factor + years).tolist()
+
+
+_WHEN = [None, "2024-05-06T07:08:09", "2025-01-02T03:04:05+02:00", "2023-03-04T05:06:07Z"]
+
+
+def _frame_bodies(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    out = []
+    for _ in range(n):
+        rows: list[dict[str, Any]] = []
+        for _ in range(rng.randint(1, 3)):
+            row: dict[str, Any] = {"x": rng.randint(0, 50)}
+            when = rng.choice(_WHEN)
+            if when is not None or rng.random() < 0.5:
+                row["when"] = when
+            rows.append(row)
+        if rng.random() < 0.2:
+            rows[rng.randrange(len(rows))]["x"] = -1  # invalid: its own 400
+        form = rng.choice(["inputs", "dataframe_records"])
+        body: dict[str, Any] = {form: rows}
+        if rng.random() < 0.4:
+            body["params"] = {"factor": rng.choice([2.0, 3.0])}
+        out.append(body)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_joined_frames_are_answered_as_each_alone(seed: int) -> None:
+    # Frames with and without time zones, with missing and null cells, mixed in one request
+    # or not: each answer (200, 400 or 500) is the one it gets alone.
+    bodies = _frame_bodies(random.Random(seed), 40)
+    alone = asyncio.run(_all(create_app(stamp), bodies))
+    batched_app = create_app(stamp, max_batch_size=16, max_latency_ms=30)
+    CALLS.clear()
+    joined = asyncio.run(_all(batched_app, bodies))
+    for body, a, b in zip(bodies, alone, joined, strict=True):
+        assert (b.status, b.json()) == (a.status, a.json()), body
+    assert {r.status for r in alone} >= {200, 400}
+    assert len(CALLS) < sum(r.status != 400 for r in alone)  # requests were joined
 
 
 def test_a_failing_joined_call_fails_only_its_own_requests() -> None:
