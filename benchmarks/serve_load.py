@@ -505,6 +505,55 @@ def _one_call_ms(rows: int, repeat: int = 15) -> float:
     return statistics.median(times) * 1000
 
 
+def _server_work_us(rounds: int = 100, clients: int = 32) -> float:
+    """The server's CPU time a request, here in this process: `clients` single-row requests of
+    the costly model at a time through the batched app's ASGI interface, with no HTTP (its
+    5 ms sleep costs no CPU). The p99 bound needs `clients` of these, and uvicorn's HTTP, to
+    take well under one call."""
+    import asyncio
+
+    from typedmodel.serve import create_app
+
+    app = create_app(BenchCostly(), max_batch_size=64, max_workers=1)
+    valid, _ = _bodies(1, variants=4, seed=0)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1"}
+    scope |= {"method": "POST", "scheme": "http", "path": "/invocations", "query_string": b""}
+    scope |= {"raw_path": b"/invocations", "root_path": "", "headers": []}
+
+    async def one(body: bytes) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        statuses: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        await app({**scope, "headers": headers}, receive, send)
+        if statuses != [200]:
+            raise RuntimeError(f"the server answered {statuses}")
+
+    async def run() -> float:
+        async def wave(i: int) -> None:
+            await asyncio.gather(*(one(valid[(i + j) % len(valid)]) for j in range(clients)))
+
+        for i in range(5):  # warm up
+            await wave(i)
+        started = time.process_time()
+        for i in range(rounds):
+            await wave(i)
+        return (time.process_time() - started) / (rounds * clients) * 1e6
+
+    try:  # the event loop uvicorn runs on, when it is installed
+        import uvloop
+    except ImportError:
+        return asyncio.run(run())
+    return float(uvloop.run(run()))
+
+
 def compare_batching(args: argparse.Namespace) -> int:
     """The costly model under 32 single-row clients, without and with batching. The model
     runs one call at a time (``--workers 1`` unless given), as a model on one GPU does."""
@@ -533,6 +582,7 @@ def compare_batching(args: argparse.Namespace) -> int:
     )
     ratio = joined.throughput / plain.throughput
     call = _one_call_ms(common["clients"])
+    work = _server_work_us()
     bound = latency + call  # the longest wait, then one call of every client's row
     print(f"machine:     {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
     if args.wrk is not None:
@@ -555,6 +605,10 @@ def compare_batching(args: argparse.Namespace) -> int:
     print(
         f"p99 bound:   {p99:.1f} ms vs max-latency + one {common['clients']}-row call "
         f"({latency:g} + {call:.1f} = {bound:.1f} ms): {'met' if p99 <= bound else 'not met'}"
+    )
+    print(
+        f"server work: {work:.0f} µs of CPU a batched request in process (no HTTP), "
+        f"{work * common['clients'] / 1000:.1f} ms for {common['clients']}"
     )
     bad = any(
         r.results.wrong or r.results.lost or r.answered != r.requests for r in (plain, joined)

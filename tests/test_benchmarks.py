@@ -90,6 +90,7 @@ def _compare_batching(*args: str) -> str:
     assert "ratio:" in out.stdout, out.stdout
     # The bound is the wait plus one call timed in the run, not an assumed figure.
     assert re.search(r"p99 bound: .* \(5 \+ \d+\.\d = \d+\.\d ms\): (not )?met", out.stdout)
+    assert re.search(r"server work: \d+ µs of CPU a batched request", out.stdout), out.stdout
     return out.stdout
 
 
