@@ -616,6 +616,87 @@ def compare_batching(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _open_loop(port: int, bodies: list[bytes], rate: float, seconds: float, lifo: bool) -> Run:
+    """Requests sent at random (Poisson) times, `rate` a second for `seconds`, each on a free
+    connection of a pool of 128 kept open (the oldest free one, or with `lifo` the newest, as
+    urllib3's pool takes them): clients that don't wait for each other's answers."""
+    import asyncio
+
+    head = "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    raw = [f"{head}Content-Length: {len(b)}\r\n\r\n".encode() + b for b in bodies]
+    results = Results()
+
+    async def run() -> float:
+        free: asyncio.Queue[Any] = asyncio.LifoQueue() if lifo else asyncio.Queue()
+        for _ in range(128):
+            free.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+
+        async def one(i: int, due: float) -> None:
+            reader, writer = await free.get()
+            try:
+                writer.write(raw[i % len(raw)])
+                status, headers = await _read_head(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):  # closed while idle: anew
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(raw[i % len(raw)])
+                status, headers = await _read_head(reader)
+            await reader.readexactly(int(headers[b"content-length"]))
+            results.latencies.append(time.perf_counter() - due)
+            results.statuses[int(status.split()[1])] += 1
+            free.put_nowait((reader, writer))
+
+        rng = random.Random(0)
+        tasks = []
+        start = due = time.perf_counter()
+        while due - start < seconds:
+            due += rng.expovariate(rate)
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            tasks.append(asyncio.ensure_future(one(len(tasks), due)))
+        await asyncio.gather(*tasks)
+        return time.perf_counter() - start
+
+    try:
+        import uvloop
+    except ImportError:
+        elapsed = asyncio.run(run())
+    else:
+        elapsed = uvloop.run(run())
+    return Run(results, elapsed, len(results.latencies), "")
+
+
+def open_loop(args: argparse.Namespace) -> int:
+    """The costly model, batched, under open-loop clients at each rate of ``--open-loop``."""
+    rates = [float(r) for r in args.open_loop.split(",")]
+    valid, _ = _bodies(1, variants=16, seed=args.seed)
+    port = _free_port()
+    extra = ["--max-batch-size", str(args.max_batch_size or 64)]
+    extra += ["--max-latency-ms", str(args.max_latency_ms)]
+    print(f"machine:     {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    pool = "the newest free connection" if args.lifo else "the oldest free connection"
+    print(
+        f"run:         single-row requests at random times for {args.seconds:g} s a rate, "
+        f"each on {pool} of 128, model: 5 ms per call, --workers {args.workers or 1}, batched"
+    )
+    bad = False
+    with tempfile.TemporaryDirectory(prefix="typedmodel-load-") as tmp:
+        proc = start_server(
+            port, Path(tmp) / "server.log", args.workers or 1, 120, TARGETS["costly"], extra
+        )
+        try:
+            for rate in rates:
+                run = _open_loop(port, valid, rate, args.seconds, args.lifo)
+                bad = bad or set(run.results.statuses) != {200}
+                print(
+                    f"{rate:>7.0f}/s    {run.throughput:.0f} requests/s, "
+                    f"p50 {run.latency_ms(0.5):.1f} ms, p90 {run.latency_ms(0.9):.1f} ms, "
+                    f"p99 {run.latency_ms(0.99):.1f} ms, statuses {dict(run.results.statuses)}"
+                )
+        finally:
+            stop_server(proc)
+    return 1 if bad else 0
+
+
 _INPUTS = b'{"inputs": ['
 
 
@@ -690,6 +771,18 @@ def main(argv: list[str] | None = None) -> int:
         help="the costly model, 32 single-row clients, without and with batching",
     )
     parser.add_argument(
+        "--open-loop",
+        metavar="RATES",
+        default=None,
+        help="the costly model, batched, under clients sending at RATES (comma-separated, /s)",
+    )
+    parser.add_argument(
+        "--lifo", action="store_true", help="with --open-loop: reuse the newest free connection"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=8.0, help="with --open-loop: seconds a rate"
+    )
+    parser.add_argument(
         "--compare-mlflow",
         action="store_true",
         help="the scorer served by typedmodel and by MLflow's scoring server, valid requests",
@@ -716,6 +809,8 @@ def main(argv: list[str] | None = None) -> int:
         return compare_batching(args)
     if args.compare_mlflow:
         return compare_mlflow(args)
+    if args.open_loop is not None:
+        return open_loop(args)
 
     valid, invalid = _bodies(args.rows, variants=16, seed=args.seed)
     path = "/invocations"

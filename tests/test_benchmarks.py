@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.reference import has_mlflow
 
@@ -108,3 +109,20 @@ def test_the_batching_load_run_answers_every_request() -> None:
 def test_the_batching_load_run_with_wrk_answers_every_request() -> None:
     printed = _compare_batching("--wrk", "1")  # wrk: on PATH (.ci/run installs it)
     assert "clients as wrk connections" in printed
+
+
+@pytest.mark.parametrize("pool", [[], ["--lifo"]])
+def test_the_open_loop_run_answers_every_request(pool: list[str]) -> None:
+    command = [sys.executable, "-m", "benchmarks.serve_load", "--open-loop", "50,200"]
+    out = subprocess.run(
+        [*command, "--seconds", "1", *pool],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr  # every answer a 200
+    lines = re.findall(r"^ +(\d+)/s +(\d+) requests/s, p50 [\d.]+ ms, .*statuses \{200: (\d+)\}$",
+                       out.stdout, re.M)  # fmt: skip
+    assert [rate for rate, _, _ in lines] == ["50", "200"], out.stdout
+    assert all(int(n) > 0 for _, _, n in lines)
