@@ -41,8 +41,10 @@ async def request(
     body: bytes = b"",
     headers: dict[str, str] | None = None,
     chunks: int = 1,
+    client: tuple[str, int] = ("127.0.0.1", 1234),
 ) -> Reply:
-    """`call` on a running event loop (concurrent requests: ``asyncio.gather``)."""
+    """`call` on a running event loop (concurrent requests: ``asyncio.gather``), from the
+    connection `client`."""
     if headers is None:
         headers = {"content-type": JSON}
     size = max(1, math.ceil(len(body) / chunks))
@@ -62,7 +64,7 @@ async def request(
         "query_string": b"",
         "root_path": "",
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 1234),
+        "client": client,
         "server": ("127.0.0.1", 80),
     }
     sent: list[dict[str, Any]] = []

@@ -270,6 +270,100 @@ def test_the_clients_a_call_answers_join_the_call_that_waited_for_it() -> None:
     assert calls == [["a"], ["b", "a2"]]
 
 
+async def _turns(n: int) -> None:
+    for _ in range(n):
+        await asyncio.sleep(0)
+
+
+def test_clients_that_came_back_at_once_are_awaited_through_pauses() -> None:
+    # Closed-loop clients send again as soon as they are answered, but their requests may
+    # come in with pauses (while the server writes the other answers): many more turns of the
+    # loop than its quiet turns. A client that came back at once last time is waited for, so
+    # all join one call; a client that doesn't come back is waited for only a short pause.
+    from typedmodel.serve.batching import Batcher
+
+    calls: list[list[str]] = []
+
+    async def predict(data: list[str], params: Any) -> list[str]:
+        calls.append(sorted(data))
+        await asyncio.sleep(0.01)
+        return data
+
+    async def run() -> tuple[list[list[str]], float, set[Any], set[Any]]:
+        batcher = Batcher(predict, max_rows=8, max_latency=5.0, capacity=1)
+        clients = ["c0", "c1", "c2", "c3"]
+
+        async def send(client: str, turns: int) -> Any:
+            await _turns(turns)
+            batcher.came(client)
+            return await batcher.submit([client], None, client=client)
+
+        for _ in range(2):  # every client sends again as soon as it is answered
+            await asyncio.gather(*(send(c, 0) for c in clients))
+        calls.clear()
+        await asyncio.gather(*(send(c, 10 * i) for i, c in enumerate(clients)))
+        whole = list(calls)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await asyncio.gather(*(send(c, 0) for c in clients[:3]))  # "c3" doesn't come back
+        waited = loop.time() - started
+        owed = set(batcher._owed)
+        await asyncio.sleep(5.1)  # longer than max_latency
+        await send("c0", 0)  # came back late: not waited for next time
+        return whole, waited, owed, set(batcher._owed)
+
+    whole, waited, owed, late = asyncio.run(run())
+    assert whole == [["c0", "c1", "c2", "c3"]]  # one call, though they came with pauses
+    assert waited < 1.0  # a short pause for "c3", not max_latency (5 s)
+    assert owed == {"c0", "c1", "c2"}
+    assert late == set()
+
+
+def test_connections_answered_long_ago_are_forgotten() -> None:
+    from typedmodel.serve.batching import _CONNECTIONS, Batcher
+
+    async def predict(data: list[str], params: Any) -> list[str]:
+        return data
+
+    async def run() -> list[int]:
+        batcher = Batcher(predict, max_rows=100_000, max_latency=0.01)
+        sizes = []
+        for n in (_CONNECTIONS + 10, 1):  # clients on connections of their own, then one
+            clients = [("10.0.0.2", i) for i in range(n)]
+            for c in clients:
+                batcher.came(c)
+            await asyncio.gather(*(batcher.submit([c], None, client=c) for c in clients))
+            sizes.append(len(batcher._answered))
+            await asyncio.sleep(0.05)  # longer than max_latency
+        return sizes
+
+    assert asyncio.run(run()) == [_CONNECTIONS + 10, 1]
+
+
+def test_the_server_knows_a_client_by_its_connection() -> None:
+    # Through the app: clients on their own connections, sending again soon after their
+    # answers, come back into one call even when they come with pauses.
+    app = create_app(scale, max_batch_size=16, max_latency_ms=5000)
+    body = json.dumps({"inputs": [{"x": 1}]}).encode()
+    rounds: list[list[int]] = []
+
+    async def client(i: int, turns: int) -> int:
+        await _turns(turns)
+        reply = await request(app, "POST", "/invocations", body, client=("10.0.0.1", i))
+        return reply.status
+
+    async def run() -> list[int]:
+        statuses = []
+        for pause in (0, 0, 10, 10):  # turns between one client's request and the next's
+            CALLS.clear()
+            statuses += await asyncio.gather(*(client(i, pause * i) for i in range(4)))
+            rounds.append(list(CALLS))
+        return statuses
+
+    assert asyncio.run(run()) == [200] * 16
+    assert rounds[2:] == [[4], [4]], rounds  # the clients of one call come back into one
+
+
 def test_a_waiting_group_is_called_within_max_latency_of_the_model_being_free() -> None:
     from typedmodel.serve.batching import Batcher
 

@@ -277,16 +277,20 @@ class _Server:
             return Response(status_code=400)  # nobody is listening for the answer
         loop = asyncio.get_running_loop()
         call = functools.partial(handler, body, kind, loop, context)
+        client = request.scope.get("client")
+        client = tuple(client) if client else None
+        if self.batcher is not None:
+            self.batcher.came(client)
         try:
             if self.batcher is not None and len(body) <= _CHECKED_ON_LOOP:
                 # Checked here on the event loop: a small body's check is shorter than the hops
                 # to a worker thread and back, and its rows join a group in the turn it arrives.
                 result = call()
                 if isinstance(result, _Ready):
-                    result = await self._batched(result, timeout=self.timeout)
+                    result = await self._batched(result, client, timeout=self.timeout)
                 status, payload = result
             else:
-                status, payload = await asyncio.wait_for(self._in_pool(call), self.timeout)
+                status, payload = await asyncio.wait_for(self._in_pool(call, client), self.timeout)
         except TimeoutError:
             # A thread can't be interrupted: predict runs on to its end, holding its worker,
             # and its answer is dropped. The client hears now.
@@ -295,8 +299,11 @@ class _Server:
             return _v2_error(503, msg) if v2 else _error(503, "TIMEOUT", msg)
         return Response(payload, status_code=status, media_type=JSON_TYPE)
 
-    async def _in_pool(self, call: Callable[[], tuple[int, bytes] | _Ready]) -> tuple[int, bytes]:
-        """`call` (a handler) run in the worker pool, then its joined call when batching."""
+    async def _in_pool(
+        self, call: Callable[[], tuple[int, bytes] | _Ready], client: Any = None
+    ) -> tuple[int, bytes]:
+        """`call` (a handler) run in the worker pool, then its joined call when batching
+        (`client`: the request's connection)."""
         loop = asyncio.get_running_loop()
         batcher = self.batcher
         if batcher is None:
@@ -310,12 +317,19 @@ class _Server:
             batcher.arrived()
             raise
         if isinstance(result, _Ready):
-            return await self._batched(result, expected=True)  # it arrives as it joins a group
+            return await self._batched(
+                result, client, expected=True
+            )  # it arrives as it joins a group
         batcher.arrived()
         return result
 
     async def _batched(
-        self, ready: _Ready, *, expected: bool = False, timeout: float | None = None
+        self,
+        ready: _Ready,
+        client: Any = None,
+        *,
+        expected: bool = False,
+        timeout: float | None = None,
     ) -> tuple[int, bytes]:
         """Predict a checked request in a joined call, then write its own answer.
 
@@ -323,7 +337,7 @@ class _Server:
             TimeoutError: when its call hasn't ended within `timeout` seconds.
         """
         assert self.batcher is not None
-        future = self.batcher.submit(ready.data, ready.params, expected=expected)
+        future = self.batcher.submit(ready.data, ready.params, client=client, expected=expected)
         # (a timer that fails the future: lighter than asyncio.wait_for's task and waiter)
         timer = (
             None
