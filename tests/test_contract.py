@@ -8,6 +8,7 @@ import datetime as dt
 import decimal
 import enum
 import functools
+import io
 import json
 import warnings
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ import pytest
 
 import typedmodel as tm
 from tests.asgi import call, post
+from tests.reference import mlflow_module
 from typedmodel.validate import BatchValidator, FrameValidator, SchemaEnforcer
 
 
@@ -465,6 +467,51 @@ def test_a_csv_column_of_text_stays_text() -> None:
         app, "POST", "/invocations", b"i\n18446744073709551616\n\n", {"content-type": "text/csv"}
     )
     assert [(i["row"], i["type"]) for i in huge.json()["issues"]] == [(0, "less_than_equal")]
+
+
+_TEXT_CELLS = ["02139", "1.50", "", "NA", "1e400", "9" * 30, " x ", "true"]
+
+
+def test_a_csv_column_declared_a_string_is_read_as_text() -> None:
+    # pandas types a column by its cells: "02139" became the number 2139, which a str field
+    # refused. MLflow's server reads CSV with the schema's dtypes, strings as text.
+    from typedmodel.serve import create_app
+
+    @tm.typed
+    def echo(model_input: list[Texts]) -> list[str | None]:
+        return [r.s for r in model_input]
+
+    app = create_app(echo)
+    # columns pandas alone reads as ints, as floats, as bools, and as text
+    for cells in (["02139", "007"], ["1.50", "2", ""], ["true", "False"], _TEXT_CELLS):
+        body = ("s,i\n" + "".join(f"{c},{n}\n" for n, c in enumerate(cells))).encode()
+        reply = call(app, "POST", "/invocations", body, {"content-type": "text/csv"})
+        # an empty cell and pandas' missing-value words are missing, as in every other column
+        expected = [None if c in ("", "NA") else c for c in cells]
+        assert reply.json() == {"predictions": expected}, cells
+    # after a column of text that is not a string field, too
+    after = call(app, "POST", "/invocations", b"i,s\nx,02139\n", {"content-type": "text/csv"})
+    assert [(i["loc"], i["type"]) for i in after.json()["issues"]] == [(["i"], "int_parsing")]
+    # the other columns are still read as numbers
+    huge = call(app, "POST", "/invocations", b"s,i\n02139,1e400\n", {"content-type": "text/csv"})
+    assert [i["type"] for i in huge.json()["issues"]] == ["number_range"]
+
+
+def test_a_csv_string_column_is_read_as_mlflow_reads_it() -> None:
+    serving = mlflow_module("mlflow.pyfunc.scoring_server")
+    from mlflow.types import ColSpec, Schema
+
+    from typedmodel.serve.wire import read_csv
+
+    body = "s,i\n" + "".join(f"{c},{n}\n" for n, c in enumerate(_TEXT_CELLS))
+    theirs = serving.parse_csv_input(io.StringIO(body), Schema([ColSpec("string", "s")]))
+    ours = read_csv(body.encode(), {"s"})
+
+    def cells(frame: pd.DataFrame) -> list[Any]:
+        return [None if pd.isna(v) else v for v in frame["s"]]
+
+    assert cells(ours) == cells(theirs)
+    assert [type(v) for v in cells(ours)] == [type(v) for v in cells(theirs)]
 
 
 @pytest.mark.parametrize("body", [b"x\n0,1.5\n", b"x\n0,1,2.5\n"], ids=["one-more", "two-more"])

@@ -409,7 +409,7 @@ class _Server:
         endpoint = self.endpoint
         try:
             if kind == "csv":
-                data, params = read_csv(body), None
+                data, params = read_csv(body, endpoint.text_columns), None
             else:
                 data, params = parse_request(read_json(body), records=endpoint.records)
             with issue_limit(self.max_issues):  # an all-wrong body costs its first issues only

@@ -11,10 +11,12 @@ import asyncio
 import inspect
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from typedmodel.errors import TypedModelError
 from typedmodel.model import Compiled, compiled_of, typed_model
+from typedmodel.schema import DataType, Object
 from typedmodel.signature import ModelSignature
 
 __all__ = ["Endpoint", "endpoint_of"]
@@ -38,6 +40,19 @@ class Endpoint:
     def accepts_csv(self) -> bool:
         inputs = self.signature.inputs
         return inputs is not None and not inputs.is_tensor_spec()
+
+    @cached_property
+    def text_columns(self) -> frozenset[str]:
+        """The columns of a CSV body read as text: those the signature declares strings, so
+        that ``02139`` stays ``"02139"`` (MLflow's server reads CSV with the schema's dtypes)."""
+        inputs = self.signature.inputs
+        if inputs is None or inputs.is_tensor_spec():
+            return frozenset()
+        columns = [(c.name, c.type) for c in inputs.inputs if c.name is not None]
+        only = inputs.inputs[0]
+        if len(inputs.inputs) == 1 and only.name is None and isinstance(only.type, Object):
+            columns = [(p.name, p.dtype) for p in only.type.properties]  # a batch of rows
+        return frozenset(str(name) for name, kind in columns if kind is DataType.string)
 
     def check(self, data: Any, params: Any) -> tuple[Any, Any]:
         """Validated (data, params), or one `ValidationError` with every issue."""

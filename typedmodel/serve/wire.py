@@ -18,7 +18,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from typedmodel.schema.nodes import DataType
@@ -99,8 +99,9 @@ def read_json(body: bytes) -> Any:
         raise BadRequest("The body is not valid JSON here: it is nested too deeply") from None
 
 
-def read_csv(body: bytes) -> Any:
-    """The DataFrame of a CSV body with a header row, its numbers as exact as JSON's.
+def read_csv(body: bytes, text: Collection[str] = ()) -> Any:
+    """The DataFrame of a CSV body with a header row, its numbers as exact as JSON's, and the
+    columns named in `text` read as text (``02139`` as ``"02139"``, not the number 2139).
 
     pandas reads a column of numbers as float64, which rounds an integer beyond 2**53 and reads
     ``1e400`` as infinity, and leaves a column with an integer beyond 64 bits as text. Such
@@ -114,7 +115,12 @@ def read_csv(body: bytes) -> Any:
     import pandas as pd
 
     try:
-        frame = pd.read_csv(io.BytesIO(body), encoding="utf-8", **_exact_floats_option(pd))
+        frame = pd.read_csv(
+            io.BytesIO(body),
+            encoding="utf-8",
+            dtype=dict.fromkeys(text, object),  # (a name not in the header is left alone)
+            **_exact_floats_option(pd),
+        )
     except UnicodeDecodeError as exc:
         raise BadRequest(
             f"The body is not valid UTF-8 (at byte {exc.start})", "csv_invalid"
@@ -127,6 +133,8 @@ def read_csv(body: bytes) -> Any:
         )
     _refuse_repeated_names(body, [str(c) for c in frame.columns])
     for j in range(frame.shape[1]):
+        if frame.columns[j] in text:
+            continue
         column = frame.iloc[:, j]
         if column.dtype.kind == "f":
             frame.isetitem(j, _exact_floats(body, j, column))
@@ -137,9 +145,9 @@ def read_csv(body: bytes) -> Any:
             frame.isetitem(j, pd.Series(numbers, index=frame.index, dtype=object))
             continue
         # Text: an integer literal in it is still held to the JSON rule's length.
-        text = column.dropna().astype(str)
-        digits = text.str.fullmatch(r"[+-]?\d+")
-        if digits.any() and (text[digits].str.lstrip("+-").str.len() > _INT_DIGITS).any():
+        cells = column.dropna().astype(str)
+        digits = cells.str.fullmatch(r"[+-]?\d+")
+        if digits.any() and (cells[digits].str.lstrip("+-").str.len() > _INT_DIGITS).any():
             raise _int_out_of_range()
     return frame
 
