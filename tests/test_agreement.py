@@ -616,3 +616,51 @@ def test_an_issue_limit_gives_the_first_issues_of_the_full_check(
         else:
             assert limited == ("issues", full[1][:limit]), (validator, limited, full)
             assert stopped == (len(full[1]) > limit)
+
+
+class _Named(pydantic.BaseModel):
+    s: str | None = None
+    n: int = 0
+
+
+# pandas' words for a missing cell (its default na_values), which CSV reads as missing
+_NA_WORDS = frozenset(
+    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+     "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+)  # fmt: skip
+
+
+@SLOW
+@given(st.lists(st.text(max_size=6), min_size=1, max_size=4), st.booleans())
+def test_a_csv_string_column_agrees_with_the_same_strings_in_json(
+    cells: list[str], row_wise: bool
+) -> None:
+    """A column the signature declares a string is read as its cells' text: the answer to
+    a CSV table is the answer to the same strings in JSON (pandas' missing words: null)."""
+    import csv
+    import io
+
+    from tests.asgi import call
+    from typedmodel.serve import create_app
+
+    if row_wise:
+
+        def predict(model_input: list[_Named]) -> list[str | None]:
+            return [r.s for r in model_input]
+
+    else:
+
+        def predict(model_input: tm.Frame[_Named]) -> list[str | None]:  # type: ignore[misc]
+            return [None if pd.isna(v) else v for v in model_input["s"]]
+
+    app = create_app(tm.typed(predict))
+    out = io.StringIO()
+    writer = csv.writer(out)  # (lines end in CRLF: a field with a CR or LF is quoted)
+    writer.writerow(["s", "n"])
+    writer.writerows([c, i] for i, c in enumerate(cells))
+    as_csv = call(
+        app, "POST", "/invocations", out.getvalue().encode(), {"content-type": "text/csv"}
+    )
+    rows = [{"s": None if c in _NA_WORDS else c, "n": i} for i, c in enumerate(cells)]
+    as_json = post(app, {"dataframe_records": rows})
+    assert (as_csv.status, as_csv.json()) == (as_json.status, as_json.json()), out.getvalue()

@@ -497,6 +497,22 @@ def test_a_csv_column_declared_a_string_is_read_as_text() -> None:
     assert [i["type"] for i in huge.json()["issues"]] == ["number_range"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"s,n\n\r,7\n", b"s,n\r\r,7\r", b's,n\n"a\rb",1\r\r,7\n'],
+    ids=["after-lf", "cr-only", "after-quoted-cr"],
+)
+def test_a_blank_line_ended_by_a_carriage_return_shifts_no_field(body: bytes) -> None:
+    # pandas' C parser dropped the first field of the line after it: s=7 and no n, a 200
+    from typedmodel.serve.wire import read_csv
+
+    frame = read_csv(body, {"s"})
+    assert frame["n"].iloc[-1] == 7
+    assert pd.isna(frame["s"].iloc[-1])
+    if b'"' in body:
+        assert frame["s"].iloc[0] == "a\rb"  # a CR inside quotes is text
+
+
 def test_a_csv_string_column_is_read_as_mlflow_reads_it() -> None:
     serving = mlflow_module("mlflow.pyfunc.scoring_server")
     from mlflow.types import ColSpec, Schema
