@@ -283,6 +283,29 @@ def test_request_bodies_validate_as_the_server_reads_them(data: st.DataObject) -
     enforcer.validate(batch)
 
 
+_ANY_REQUIRED = tm.Schema(
+    [
+        tm.ColSpec(
+            tm.Object([tm.Property("a", tm.AnyType()), tm.Property("b", "boolean", required=False)])
+        )
+    ]
+)
+
+
+@pytest.mark.parametrize("form", [None, "dataframe_split", "dataframe_records"])
+def test_a_table_body_never_gives_a_required_field_none(form: Any) -> None:
+    # A table's null is a missing cell: a batch giving a required field None goes as rows.
+    enforcer = SchemaEnforcer(_ANY_REQUIRED)
+
+    @FAST
+    @given(strategies.requests(_ANY_REQUIRED, form))
+    def check(body: dict[str, Any]) -> None:
+        batch, _ = parse_request(read_json(json.dumps(body).encode()), records=True)
+        enforcer.validate(batch)
+
+    check()
+
+
 def _inexpressible(bad: Invalid, schema: tm.Schema) -> bool:
     """A broken value that JSON Schema can't tell from a valid one: the decoded length of
     base64 bytes, a datetime's string (``format`` is an annotation), an integer a float would

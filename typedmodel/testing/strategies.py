@@ -1143,6 +1143,25 @@ def _body(shape: _Shape, format: Format, batch: Any, extra: dict[str, Any]) -> d
     return {format: {"columns": columns, "data": data}, **extra}
 
 
+_TABLES = ("dataframe_split", "dataframe_records")
+
+
+def _in_a_table(shape: _Shape, batch: Any) -> bool:
+    """Whether a table form carries a valid batch: a table's ``null`` is a missing cell, so
+    not a batch that gives a required field the value None."""
+    if shape.kind == "columns":
+        fields = _fields(shape.specs)
+    elif shape.kind == "value" and isinstance(shape.specs[0].type, Object):
+        fields = _fields(shape.specs[0].type.properties)
+    else:
+        return True
+    required = [f.name for f in fields if f.required]
+    records = _wire(batch)
+    return all(
+        not isinstance(r, dict) or all(r.get(n, 0) is not None for n in required) for r in records
+    )
+
+
 def _formats(shape: _Shape) -> list[Format]:
     if shape.kind == "tensors":
         return ["inputs", "instances"]
@@ -1176,9 +1195,13 @@ def requests(
         return _batch(shape, ctx, min_size, max_size, ok)
 
     batch = inputs(True)
+    if format in _TABLES:
+        batch = batch.filter(lambda b: _in_a_table(shape, b))
     good_params = _params(sig.params, ctx, True) if sig.params is not None else st.just({})
 
     def build(fmt: Format, data: Any, p: dict[str, Any]) -> dict[str, Any]:
+        if fmt in _TABLES and format is None and not _in_a_table(shape, data):
+            fmt = "inputs"  # (rows: the one form that carries the batch)
         return _body(shape, fmt, data, {"params": _wire(p)} if p else {})
 
     if valid:
