@@ -339,6 +339,17 @@ def test_connections_answered_long_ago_are_forgotten() -> None:
 
     assert asyncio.run(run()) == [_CONNECTIONS + 10, 1]
 
+    async def prompt() -> int:  # clients that come back at once, once, and go
+        batcher = Batcher(predict, max_rows=100_000, max_latency=60.0)
+        for i in range(2 * _CONNECTIONS):
+            c = ("10.0.0.3", i)
+            batcher.came(c)
+            await batcher.submit([c], None, client=c)
+            batcher.came(c)  # and its request is refused: no call answers it
+        return len(batcher._prompt)
+
+    assert asyncio.run(prompt()) <= _CONNECTIONS + 1
+
 
 def test_the_server_knows_a_client_by_its_connection() -> None:
     # Through the app: clients on their own connections, sending again soon after their

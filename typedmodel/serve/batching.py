@@ -10,13 +10,13 @@ has gone quiet: a few turns of the event loop with no request coming or being an
 has just answered that sent again at once (within `max_latency`) the last time: closed-loop
 clients, known by their connection. While those haven't come back and the oldest group is
 smaller than the last call, the server waits for them as long as requests keep coming, with
-pauses of at most `_RETURN_PAUSE`. While the model is busy, groups take the
-rows of the requests that come, and their clocks start when it is free: so under load its
-calls grow with the load, and the clients it has just answered join the next call rather than
-wait for the one after it. At most `capacity` calls run at once (the model's threads). The
-output, validated as one batch, is split back by each request's row count, in order. A
-request larger than `max_rows` is a call of its own, never split. When the joined call fails,
-every request in it fails, and no request gets another's rows.
+pauses of at most `_RETURN_PAUSE`. While the model is busy, groups take the rows of the
+requests that come, and their clocks start when it is free: so under load its calls grow with
+the load, and the clients it has just answered join the next call rather than wait for the one
+after it. At most `capacity` calls run at once (the model's threads). The output, validated as
+one batch, is split back by each request's row count, in order. A request larger than
+`max_rows` is a call of its own, never split. When the joined call fails, every request in it
+fails, and no request gets another's rows.
 
 Batching applies to models whose output is a list of rows (``-> list[X]``), where one row out
 per row in is checked; a model can opt out with ``@typed(batching=False)`` or take fewer rows
@@ -145,6 +145,8 @@ class Batcher:
             now = asyncio.get_running_loop().time()
             if answered is not None and now - answered <= self.max_latency:
                 self._prompt.add(client)
+                if len(self._prompt) > self._remembered:  # (those that came, and left)
+                    self._forget(now)
             else:
                 self._prompt.discard(client)
         self._stir()
@@ -280,18 +282,20 @@ class Batcher:
         """Note the connections a call answers: those that came back at once last time are
         awaited now."""
         now = asyncio.get_running_loop().time()
-        answered = self._answered
-        if len(answered) > self._remembered:  # forget those answered too long ago to count
-            self._answered = answered = {
-                c: t for c, t in answered.items() if now - t <= self.max_latency
-            }
-            self._prompt.intersection_update(answered)
-            self._remembered = max(_CONNECTIONS, 2 * len(answered))
+        if len(self._answered) > self._remembered:
+            self._forget(now)
         for w in waiting:
             if w.client is not None:
-                answered[w.client] = now
+                self._answered[w.client] = now
                 if w.client in self._prompt:
                     self._owed.add(w.client)
+
+    def _forget(self, now: float) -> None:
+        """Forget the connections answered too long ago to count: they came back late, or
+        have gone (as have the prompt ones that came back and were not answered by a call)."""
+        self._answered = {c: t for c, t in self._answered.items() if now - t <= self.max_latency}
+        self._prompt.intersection_update(self._answered)
+        self._remembered = max(_CONNECTIONS, 2 * len(self._answered))
 
 
 def _layout(data: Any) -> Any:
