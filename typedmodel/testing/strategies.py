@@ -1126,11 +1126,8 @@ def _body(shape: _Shape, format: Format, batch: Any, extra: dict[str, Any]) -> d
         return {format: _wire(batch), **extra}
     if format in ("inputs", "instances"):
         return {format: _wire(batch), **extra}
-    if shape.kind == "columns":
-        fields = _fields(shape.specs)
-    elif shape.kind == "value" and isinstance(shape.specs[0].type, Object):
-        fields = _fields(shape.specs[0].type.properties)
-    else:
+    fields = _table_fields(shape)
+    if fields is None:
         raise SchemaError(f"{format!r} needs named columns or rows of objects")
     records = _wire(batch)
     if format == "dataframe_records":
@@ -1143,17 +1140,24 @@ def _body(shape: _Shape, format: Format, batch: Any, extra: dict[str, Any]) -> d
     return {format: {"columns": columns, "data": data}, **extra}
 
 
+def _table_fields(shape: _Shape) -> list[_Field] | None:
+    """The columns of a table of `shape`'s batches: its named columns, or its rows' fields
+    (None: no table form)."""
+    if shape.kind == "columns":
+        return _fields(shape.specs)
+    if shape.kind == "value" and isinstance(shape.specs[0].type, Object):
+        return _fields(shape.specs[0].type.properties)
+    return None
+
+
 _TABLES = ("dataframe_split", "dataframe_records")
 
 
 def _in_a_table(shape: _Shape, batch: Any) -> bool:
     """Whether a table form carries a valid batch: a table's ``null`` is a missing cell, so
     not a batch that gives a required field the value None."""
-    if shape.kind == "columns":
-        fields = _fields(shape.specs)
-    elif shape.kind == "value" and isinstance(shape.specs[0].type, Object):
-        fields = _fields(shape.specs[0].type.properties)
-    else:
+    fields = _table_fields(shape)
+    if fields is None:
         return True
     required = [f.name for f in fields if f.required]
     records = _wire(batch)
@@ -1165,9 +1169,7 @@ def _in_a_table(shape: _Shape, batch: Any) -> bool:
 def _formats(shape: _Shape) -> list[Format]:
     if shape.kind == "tensors":
         return ["inputs", "instances"]
-    if shape.kind == "columns" or (
-        shape.kind == "value" and isinstance(shape.specs[0].type, Object)
-    ):
+    if _table_fields(shape) is not None:
         return ["inputs", "dataframe_split", "dataframe_records", "instances"]
     return ["inputs", "instances"]
 
